@@ -1,0 +1,21 @@
+{
+    "name": "Optical CRM",
+    "summary": "Relationship CRM for optical shops: optical profile, consent, "
+    "touchpoints, campaigns and customer value",
+    "version": "18.0.1.0.0",
+    "category": "Marketing",
+    "website": "https://github.com/optical-crm/optical-crm",
+    "author": "Optical CRM",
+    "maintainers": ["optical-crm"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": True,
+    "installable": True,
+    "depends": ["account", "contacts", "mass_mailing_sms", "phone_validation"],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        "security/optical_crm_security.xml",
+        "security/ir.model.access.csv",
+        "views/optical_crm_menus.xml",
+    ],
+}

@@ -1,0 +1,108 @@
+"""Repository checks: manifests, access rules, views, translations' sources."""
+
+import ast
+import csv
+import re
+
+from lxml import etree
+
+from odoo.tests import TransactionCase, tagged
+
+from .conftest import ADDONS, REPO
+
+LICENSES = {"LGPL-3", "AGPL-3"}
+VERSION = re.compile(r"^18\.0\.\d+\.\d+\.\d+$")
+
+
+def _manifest(addon):
+    return ast.literal_eval((REPO / addon / "__manifest__.py").read_text())
+
+
+def _xml_files():
+    for addon in ADDONS:
+        yield from sorted((REPO / addon).rglob("*.xml"))
+
+
+def test_manifests():
+    for addon in ADDONS:
+        manifest = _manifest(addon)
+        assert VERSION.match(manifest["version"]), (addon, manifest["version"])
+        assert manifest["license"] in LICENSES, (addon, manifest["license"])
+        assert manifest["installable"] is True
+        assert (REPO / addon / "static/description/icon.png").is_file(), addon
+        assert (REPO / addon / "readme/DESCRIPTION.md").is_file(), addon
+        for path in manifest.get("data", []) + manifest.get("demo", []):
+            assert (REPO / addon / path).is_file(), (addon, path)
+
+
+def test_manifest_dependencies_follow_design():
+    assert set(_manifest("optical_crm")["depends"]) >= {
+        "account",
+        "contacts",
+        "mass_mailing_sms",
+        "phone_validation",
+    }
+    assert set(_manifest("optical_crm_sms")["depends"]) >= {"optical_crm", "sms"}
+    assert "optical_crm" in _manifest("optical_crm_cycles")["depends"]
+    assert "optical_crm_sms" not in _manifest("optical_crm_cycles")["depends"]
+
+
+def test_every_xml_file_parses_and_no_tree_views():
+    files = list(_xml_files())
+    assert files
+    for path in files:
+        root = etree.parse(str(path)).getroot()
+        assert not root.xpath("//tree"), f"{path}: use <list>, not <tree>"
+        for arch in root.xpath("//field[@name='arch']"):
+            assert not arch.xpath(".//tree"), f"{path}: use <list>, not <tree>"
+        assert not root.xpath("//@attrs | //@states"), f"{path}: attrs/states are gone"
+
+
+def test_access_csv_well_formed():
+    for addon in ADDONS:
+        path = REPO / addon / "security/ir.model.access.csv"
+        if not path.exists():
+            continue
+        with path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows, path
+        ids = [row["id"] for row in rows]
+        assert len(ids) == len(set(ids)), f"{path}: duplicate ids"
+        for row in rows:
+            assert row["model_id:id"].startswith("model_") or "." in row["model_id:id"]
+
+
+@tagged("post_install", "-at_install")
+class TestInstalledDatabase(TransactionCase):
+    """Checks on the database the addons were installed in by `make test`."""
+
+    def _our_models(self):
+        data = self.env["ir.model.data"].search(
+            [("module", "in", ADDONS), ("model", "=", "ir.model")]
+        )
+        return self.env["ir.model"].browse(data.mapped("res_id"))
+
+    def test_addons_installed(self):
+        modules = self.env["ir.module.module"].search([("name", "in", ADDONS)])
+        self.assertEqual(set(modules.mapped("state")), {"installed"})
+        self.assertEqual(len(modules), 3)
+
+    def test_every_model_has_access_rules(self):
+        missing = [
+            model.model
+            for model in self._our_models()
+            if not self.env["ir.model.access"].search_count(
+                [("model_id", "=", model.id)]
+            )
+        ]
+        self.assertFalse(missing, f"models without access rules: {missing}")
+
+    def test_every_view_is_valid(self):
+        data = self.env["ir.model.data"].search(
+            [("module", "in", ADDONS), ("model", "=", "ir.ui.view")]
+        )
+        views = self.env["ir.ui.view"].browse(data.mapped("res_id"))
+        for view in views:
+            # the same validation Odoo runs at install, once more on the stored arch
+            view._check_xml()
+            self.assertNotEqual(view.type, "tree")
