@@ -11,11 +11,19 @@
     "development_status": "Alpha",
     "application": True,
     "installable": True,
-    "depends": ["account", "contacts", "mass_mailing_sms", "phone_validation"],
+    "depends": [
+        "account",
+        "contacts",
+        "mass_mailing_sms",
+        "phone_validation",
+        "resource",
+    ],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/optical_crm_security.xml",
         "security/ir.model.access.csv",
+        "security/optical_crm_policy_rules.xml",
         "views/optical_crm_menus.xml",
+        "views/res_config_settings_views.xml",
     ],
 }
