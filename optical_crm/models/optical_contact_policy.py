@@ -174,7 +174,8 @@ class OpticalContactPolicy(models.AbstractModel):
                 reason = "frequency_cap"
             elif address and address in seen:
                 reason = "duplicate"
-            if not reason and address:
+            if address and reason in (False, "frequency_cap"):
+                # a capped person's address is capped for the people sharing it
                 seen.add(address)
             result[pid] = reason
         return result
