@@ -288,11 +288,6 @@ class OpticalCampaign(models.Model):
             "CHECK(is_template OR company_id IS NOT NULL)",
             "A campaign belongs to a shop.",
         ),
-        (
-            "control_percent_range",
-            "CHECK(control_percent >= 0 AND control_percent <= 50)",
-            "The control group is between 0% and 50% of the audience.",
-        ),
     ]
 
     # ------------------------------------------------------------------ compute
@@ -345,6 +340,18 @@ class OpticalCampaign(models.Model):
                         name=campaign.name,
                         end=campaign.date_end,
                         start=campaign.date_start,
+                    )
+                )
+
+    @api.constrains("control_percent")
+    def _check_control_percent(self):
+        for campaign in self:
+            if not 0 <= campaign.control_percent <= 50:
+                raise ValidationError(
+                    self.env._(
+                        "The control group of campaign %(name)s is between 0%% and "
+                        "50%% of the audience.",
+                        name=campaign.name,
                     )
                 )
 

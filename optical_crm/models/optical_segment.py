@@ -128,20 +128,39 @@ class OpticalSegment(models.Model):
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
     campaign_ids = fields.One2many("optical.campaign", "segment_id")
 
-    _sql_constraints = [
-        (
-            "non_negative",
-            "CHECK(age_min >= 0 AND age_max >= 0 AND bought_months >= 0 "
-            "AND not_bought_months >= 0 AND exam_due_days >= 0 "
-            "AND exam_overdue_months >= 0 AND last_exam_months >= 0 "
-            "AND cl_runout_days >= 0 AND prescription_months >= 0)",
-            "Ages, months and days of a segment cannot be negative.",
-        )
-    ]
-
-    @api.constrains("age_min", "age_max")
-    def _check_ages(self):
+    @api.constrains(
+        "age_min",
+        "age_max",
+        "bought_months",
+        "not_bought_months",
+        "exam_due_days",
+        "exam_overdue_months",
+        "last_exam_months",
+        "cl_runout_days",
+        "prescription_months",
+    )
+    def _check_numbers(self):
         for segment in self:
+            if (
+                min(
+                    segment.age_min,
+                    segment.age_max,
+                    segment.bought_months,
+                    segment.not_bought_months,
+                    segment.exam_due_days,
+                    segment.exam_overdue_months,
+                    segment.last_exam_months,
+                    segment.cl_runout_days,
+                    segment.prescription_months,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(name)s: ages, months and days cannot be negative.",
+                        name=segment.name,
+                    )
+                )
             if segment.age_max and segment.age_min > segment.age_max:
                 raise ValidationError(
                     self.env._(

@@ -254,8 +254,8 @@ class ResPartner(models.Model):
                 "id",
                 "in",
                 SQL(
-                    "SELECT id FROM res_partner WHERE optical_birthdate IS NOT NULL "
-                    "AND EXTRACT(MONTH FROM optical_birthdate)::int = ANY(%s)",
+                    "(SELECT id FROM res_partner WHERE optical_birthdate IS NOT NULL "
+                    "AND EXTRACT(MONTH FROM optical_birthdate)::int = ANY(%s))",
                     months,
                 ),
             )
@@ -280,10 +280,10 @@ class ResPartner(models.Model):
             ["partner_id", "move_type", "state", "invoice_date"]
         )
         subquery = SQL(
-            """SELECT m.partner_id FROM account_move_line l
-                 JOIN account_move m ON m.id = l.move_id
-                WHERE l.optical_category = %s AND m.move_type = 'out_invoice'
-                  AND m.state = 'posted' AND m.partner_id IS NOT NULL %s""",
+            """(SELECT m.partner_id FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                 WHERE l.optical_category = %s AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted' AND m.partner_id IS NOT NULL %s)""",
             category,
             since,
         )
@@ -298,8 +298,8 @@ class ResPartner(models.Model):
                 "id",
                 "in",
                 SQL(
-                    "SELECT partner_id FROM optical_prescription "
-                    "GROUP BY partner_id HAVING MAX(date) <= %s",
+                    "(SELECT partner_id FROM optical_prescription "
+                    "GROUP BY partner_id HAVING MAX(date) <= %s)",
                     cutoff,
                 ),
             )
@@ -316,12 +316,12 @@ class ResPartner(models.Model):
                 "id",
                 "in",
                 SQL(
-                    """SELECT id FROM res_partner WHERE company_id = %(shop)s
-                       UNION
-                       SELECT partner_id FROM account_move
-                        WHERE company_id = %(shop)s AND partner_id IS NOT NULL
-                          AND move_type IN ('out_invoice', 'out_refund')
-                          AND state = 'posted'""",
+                    """(SELECT id FROM res_partner WHERE company_id = %(shop)s
+                        UNION
+                        SELECT partner_id FROM account_move
+                         WHERE company_id = %(shop)s AND partner_id IS NOT NULL
+                           AND move_type IN ('out_invoice', 'out_refund')
+                           AND state = 'posted')""",
                     shop=int(value),
                 ),
             )
@@ -335,13 +335,13 @@ class ResPartner(models.Model):
                 "id",
                 "in",
                 SQL(
-                    """SELECT c.partner_id FROM (
-                           SELECT DISTINCT ON (partner_id) partner_id, granted
-                             FROM optical_consent
-                            WHERE channel = %s AND purpose = 'marketing'
-                              AND (company_id IS NULL OR company_id = %s)
-                            ORDER BY partner_id, date DESC, id DESC) c
-                        WHERE c.granted""",
+                    """(SELECT c.partner_id FROM (
+                            SELECT DISTINCT ON (partner_id) partner_id, granted
+                              FROM optical_consent
+                             WHERE channel = %s AND purpose = 'marketing'
+                               AND (company_id IS NULL OR company_id = %s)
+                             ORDER BY partner_id, date DESC, id DESC) c
+                         WHERE c.granted)""",
                     value,
                     self.env.company.id,
                 ),

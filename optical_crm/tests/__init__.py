@@ -1,3 +1,5 @@
 from . import test_security_groups
 from . import test_contact_policy
+from . import test_segment
 from . import test_campaign
+from . import test_campaign_results
