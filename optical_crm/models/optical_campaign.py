@@ -42,7 +42,10 @@ EXCLUSION_GROUPS = {
 }
 # session-level advisory lock namespace: one worker at a time per campaign
 ADVISORY_LOCK_NAMESPACE = 7061
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 2000
+# the audience is screened when the campaign starts; batches sent later than this
+# (hourly limit, send window) are screened again
+RESCREEN_AFTER = dt.timedelta(minutes=10)
 DEFAULT_MAX_BATCHES = 50
 
 # GSM 03.38 basic character set and extension table (counted twice), for the
@@ -136,6 +139,7 @@ class OpticalCampaign(models.Model):
         help="When sending starts (inside the period); empty: at the start of "
         "the period. Messages go out only inside the shop's send window.",
     )
+    date_started = fields.Datetime(string="Started on", readonly=True, copy=False)
     date_done = fields.Datetime(string="Finished on", readonly=True, copy=False)
     control_percent = fields.Float(
         string="Control group (%)",
@@ -652,7 +656,10 @@ class OpticalCampaign(models.Model):
         )
 
     def _optical_check_ready(self):
-        """Everything that must hold before a campaign may be scheduled."""
+        """Everything that must hold before a campaign may be scheduled.
+
+        :return: the audience screened now, ``(partners, screen)``
+        """
         self.ensure_one()
         if not self.segment_id:
             raise UserError(
@@ -719,6 +726,7 @@ class OpticalCampaign(models.Model):
         errors = self._optical_check_content(samples)
         if errors:
             raise UserError("\n".join(errors))
+        return partners, screen
 
     # ------------------------------------------------------------------ actions
     def action_preview(self):
@@ -756,15 +764,27 @@ class OpticalCampaign(models.Model):
                         name=campaign.name,
                     )
                 )
-            campaign._optical_check_ready()
+            audience = campaign._optical_check_ready()
             when = max(
                 campaign.schedule_date
                 or campaign._optical_day_start(campaign.date_start),
                 now,
             )
             campaign.write({"state": "scheduled", "schedule_date": when})
+            if when <= now and campaign._optical_can_send_now(now):
+                # due now: freeze the audience screened above at once, the
+                # scheduled action sends it
+                campaign._optical_start(now, audience=audience)
             self.env.ref("optical_crm.ir_cron_optical_campaign_send")._trigger(when)
         return True
+
+    def _optical_can_send_now(self, now):
+        self.ensure_one()
+        today = self._optical_local_date(now)
+        slot = self.env["optical.contact.policy"]._optical_next_send_slot(
+            self.company_id, now
+        )
+        return self.date_start <= today <= self.date_end and slot == now
 
     def action_draft(self):
         for campaign in self:
@@ -1043,11 +1063,15 @@ class OpticalCampaign(models.Model):
             )
         )
 
-    def _optical_start(self, now):
+    def _optical_start(self, now, audience=None):
         """Freeze the audience: one row per customer, excluded ones with reason,
-        the control group held out (and logged, to measure the uplift)."""
+        the control group held out (and logged, to measure the uplift).
+
+        :param audience: ``(partners, screen)`` just computed by
+            ``_optical_audience`` at ``now``, if at hand
+        """
         self.ensure_one()
-        partners, screen = self._optical_audience(now)
+        partners, screen = audience or self._optical_audience(now)
         eligible = [pid for pid in partners.ids if not screen[pid]]
         control = set(
             random.sample(eligible, self._optical_control_size(len(eligible)))
@@ -1101,7 +1125,7 @@ class OpticalCampaign(models.Model):
                     for pid in sorted(control)
                 ]
             )
-        self.write({"state": "running"})
+        self.write({"state": "running", "date_started": now})
         self._optical_compute_results()
 
     def _optical_send_next_batch(self, size, now):
@@ -1123,31 +1147,35 @@ class OpticalCampaign(models.Model):
         )
         if not rows:
             return False
-        recipients = Recipient.browse([rid for rid, _pid in rows])
+        partner_of = dict(rows)
+        recipients = Recipient.browse(list(partner_of))
         # a previous run that stopped half-way may have sent some already
-        done = self._optical_existing_deliveries(recipients)
-        todo = recipients.filtered(lambda r: r.id not in done)
-        screen = self.env["optical.contact.policy"]._optical_screen(
-            todo.partner_id,
-            self._optical_policy_channel(),
-            "marketing",
-            company=self.company_id,
-            at=now,
-        )
-        results = dict(done)
-        for recipient in todo:
-            reason = screen.get(recipient.partner_id.id)
-            if reason:
-                results[recipient.id] = {"state": "excluded", "reason": reason}
-        to_send = todo.filtered(lambda r: r.id not in results)
+        results = self._optical_existing_deliveries(recipients)
+        todo = [rid for rid in partner_of if rid not in results]
+        if not self.date_started or now - self.date_started > RESCREEN_AFTER:
+            # consent, blacklist or cap may have changed since the start
+            screen = self.env["optical.contact.policy"]._optical_screen(
+                self.env["res.partner"].browse([partner_of[rid] for rid in todo]),
+                self._optical_policy_channel(),
+                "marketing",
+                company=self.company_id,
+                at=now,
+            )
+            for rid in todo:
+                if screen.get(partner_of[rid]):
+                    results[rid] = {
+                        "state": "excluded",
+                        "reason": screen[partner_of[rid]],
+                    }
+        to_send = Recipient.browse([rid for rid in todo if rid not in results])
         if to_send:
             results.update(self._optical_send_batch(to_send))
         self._optical_write_results(results, now)
         # reconciled ones too: their log rows went with the interrupted transaction
-        sent = recipients.filtered(
-            lambda r: results.get(r.id, {}).get("state") == "sent"
-        )
-        self._optical_log_batch(sent, results, now)
+        sent = [
+            rid for rid in partner_of if results.get(rid, {}).get("state") == "sent"
+        ]
+        self._optical_log_batch(sent, partner_of, results, now)
         return True
 
     def _optical_send_batch(self, recipients):
@@ -1168,33 +1196,35 @@ class OpticalCampaign(models.Model):
     def _optical_collect_traces(self, recipients, missing=None):
         """The traces of ``recipients`` in the campaign's mailing."""
         self.env["mailing.trace"].flush_model()
+        self.env["optical.campaign.recipient"].flush_model()
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT DISTINCT ON (res_id) res_id, id, trace_status
-                  FROM mailing_trace
-                 WHERE mass_mailing_id = %s AND model = 'res.partner'
-                   AND res_id = ANY(%s)
-                 ORDER BY res_id, id DESC
+                SELECT r.id, t.id, t.trace_status
+                  FROM optical_campaign_recipient r
+                  LEFT JOIN LATERAL (
+                        SELECT id, trace_status FROM mailing_trace
+                         WHERE mass_mailing_id = %s AND model = 'res.partner'
+                           AND res_id = r.partner_id
+                         ORDER BY id DESC LIMIT 1) t ON TRUE
+                 WHERE r.id = ANY(%s)
                 """,
                 self.mailing_id.id,
-                recipients.partner_id.ids,
+                recipients.ids,
             )
         )
-        traces = {pid: (trace_id, status) for pid, trace_id, status in rows}
         results = {}
-        for recipient in recipients:
-            trace_id, status = traces.get(recipient.partner_id.id, (None, None))
+        for rid, trace_id, status in rows:
             if trace_id and status not in ("cancel", "error"):
-                results[recipient.id] = {"state": "sent", "mailing_trace_id": trace_id}
+                results[rid] = {"state": "sent", "mailing_trace_id": trace_id}
             elif trace_id:
-                results[recipient.id] = {
+                results[rid] = {
                     "state": "failed",
                     "reason": "message_failed",
                     "mailing_trace_id": trace_id,
                 }
             elif missing:
-                results[recipient.id] = {"state": "failed", "reason": missing}
+                results[rid] = {"state": "failed", "reason": missing}
         return results
 
     def _optical_existing_deliveries(self, recipients):
@@ -1297,17 +1327,17 @@ class OpticalCampaign(models.Model):
         )
         self.env["optical.campaign.recipient"].invalidate_model()
 
-    def _optical_log_batch(self, recipients, results, now):
+    def _optical_log_batch(self, recipient_ids, partner_of, results, now):
         """Every message handed to the sending queue goes to the message log
         (frequency caps, attribution, customer timeline). Calls are logged when
         the customer is reached (see the call outcome)."""
-        if self.channel == "phone" or not recipients:
+        if self.channel == "phone" or not recipient_ids:
             return
         channel = self._optical_policy_channel()
         self.env["optical.contact.policy"]._optical_log_sent(
             [
                 {
-                    "partner_id": recipient.partner_id.id,
+                    "partner_id": partner_of[rid],
                     "company_id": self.company_id.id,
                     "channel": channel,
                     "purpose": "marketing",
@@ -1315,9 +1345,9 @@ class OpticalCampaign(models.Model):
                     "res_model": self._name,
                     "res_id": self.id,
                     "mailing_id": self.mailing_id.id,
-                    "mailing_trace_id": results[recipient.id].get("mailing_trace_id"),
+                    "mailing_trace_id": results[rid].get("mailing_trace_id"),
                 }
-                for recipient in recipients
+                for rid in recipient_ids
             ]
         )
 

@@ -16,7 +16,9 @@ class TestCampaignSms(CampaignCase):
         self.assertEqual(campaign.mailing_id.mailing_type, "sms")
         self.assertEqual(campaign.mailing_id.optical_campaign_id, campaign)
         campaign.action_schedule()
-        self.assertEqual(campaign.state, "scheduled")
+        # due now and inside the send window: the audience is frozen at once
+        self.assertEqual(campaign.state, "running")
+        self.assertEqual(len(self.recipients(campaign, "pending")), 4)
         with self.mockSMSGateway():
             self.send_due()
             self.assertEqual(campaign.state, "running", "until the queue is empty")
@@ -293,12 +295,19 @@ class TestCampaignSms(CampaignCase):
             ),
             "cancelled messages do not count toward the frequency cap",
         )
-        # a scheduled campaign cancelled before starting sends nothing
+        # a campaign cancelled before its first batch sends nothing
         other = self.new_campaign(name="Other")
         other.action_schedule()
         other.action_cancel()
         self.send_due()
-        self.assertFalse(other.recipient_ids)
+        self.assertEqual(
+            set(other.recipient_ids.mapped("state")), {"cancelled", "excluded"}
+        )
+        self.assertFalse(
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mailing_id", "=", other.mailing_id.id)])
+        )
 
     @freeze_time(TUESDAY_11)
     def test_bad_input(self):
