@@ -42,7 +42,7 @@ EXCLUSION_GROUPS = {
 }
 # session-level advisory lock namespace: one worker at a time per campaign
 ADVISORY_LOCK_NAMESPACE = 7061
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 5000
 # the audience is screened when the campaign starts; batches sent later than this
 # (hourly limit, send window) are screened again
 RESCREEN_AFTER = dt.timedelta(minutes=10)
@@ -112,6 +112,11 @@ class OpticalCampaign(models.Model):
     )
     channel = fields.Selection(
         CAMPAIGN_CHANNELS, required=True, default="sms", tracking=True
+    )
+    message_kind = fields.Selection(
+        [("sms", "SMS"), ("mail", "Email"), ("phone", "Phone call")],
+        compute="_compute_message_kind",
+        help="What the channel sends: an SMS or an email mailing, or calls.",
     )
     segment_id = fields.Many2one(
         "optical.segment",
@@ -184,6 +189,7 @@ class OpticalCampaign(models.Model):
     caller_ids = fields.Many2many(
         "res.users",
         string="Callers",
+        default=lambda self: self._default_caller_ids(),
         domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
         help="Staff the calls are shared among, in turn.",
     )
@@ -295,6 +301,13 @@ class OpticalCampaign(models.Model):
     ]
 
     # ------------------------------------------------------------------ compute
+    @api.depends("channel")
+    def _compute_message_kind(self):
+        for campaign in self:
+            campaign.message_kind = (
+                campaign._optical_mailing_type_for(campaign.channel) or "phone"
+            )
+
     @api.depends("company_id")
     def _compute_currency_id(self):
         for campaign in self:
@@ -331,6 +344,15 @@ class OpticalCampaign(models.Model):
                 for reason, count in rows
             )
             campaign.failure_summary = f"<table class='table table-sm'>{lines}</table>"
+
+    @api.model
+    def _default_caller_ids(self):
+        """The shop's staff: internal users of the Optical CRM of this shop."""
+        return (
+            self.env.ref("optical_crm.group_optical_user")
+            .sudo()
+            .users.filtered(lambda u: not u.share and self.env.company in u.company_ids)
+        )
 
     # ------------------------------------------------------------------ checks
     @api.constrains("date_start", "date_end")
@@ -1202,11 +1224,11 @@ class OpticalCampaign(models.Model):
                 """
                 SELECT r.id, t.id, t.trace_status
                   FROM optical_campaign_recipient r
-                  LEFT JOIN LATERAL (
-                        SELECT id, trace_status FROM mailing_trace
+                  LEFT JOIN (
+                        SELECT DISTINCT ON (res_id) res_id, id, trace_status
+                          FROM mailing_trace
                          WHERE mass_mailing_id = %s AND model = 'res.partner'
-                           AND res_id = r.partner_id
-                         ORDER BY id DESC LIMIT 1) t ON TRUE
+                         ORDER BY res_id, id DESC) t ON t.res_id = r.partner_id
                  WHERE r.id = ANY(%s)
                 """,
                 self.mailing_id.id,
@@ -1446,6 +1468,33 @@ class OpticalCampaign(models.Model):
             .search(
                 [("campaign_id", "=", self.id), ("mailing_trace_id", "in", traces.ids)]
             )
+        )
+
+    # ------------------------------------------------------------------ bookings
+    @api.model
+    def _optical_record_booking(self, trace, summary=None):
+        """A customer booked an appointment from a campaign message (landing
+        page): recorded once per message as a touchpoint of the campaign, which
+        counts it in the results."""
+        trace = trace.sudo()
+        campaign = trace.mass_mailing_id.optical_campaign_id
+        if not campaign or trace.model != "res.partner":
+            return self.env["optical.touchpoint"]
+        return self.env["optical.touchpoint"]._record_once(
+            [
+                {
+                    "partner_id": trace.res_id,
+                    "datetime": fields.Datetime.now(),
+                    "channel": "web",
+                    "kind": "booking",
+                    "summary": summary or campaign.name,
+                    "res_model": self._name,
+                    "res_id": campaign.id,
+                    "company_id": campaign.company_id.id,
+                    "source": "odoo",
+                    "external_ref": f"mailing.trace,{trace.id},booking",
+                }
+            ]
         )
 
     # ------------------------------------------------------------------ results

@@ -38,9 +38,8 @@ class OpticalCampaignRecipient(models.Model):
     _order = "campaign_id desc, id"
     _rec_name = "partner_id"
 
-    campaign_id = fields.Many2one(
-        "optical.campaign", required=True, index=True, ondelete="cascade"
-    )
+    # indexed by the (campaign, customer) unique constraint
+    campaign_id = fields.Many2one("optical.campaign", required=True, ondelete="cascade")
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="cascade"
     )
@@ -52,13 +51,11 @@ class OpticalCampaignRecipient(models.Model):
         default=lambda self: self.env.company,
     )
     channel = fields.Selection(related="campaign_id.channel")
-    state = fields.Selection(
-        RECIPIENT_STATES, required=True, default="pending", index=True
-    )
+    state = fields.Selection(RECIPIENT_STATES, required=True, default="pending")
     reason = fields.Selection(RECIPIENT_REASONS)
     sent_datetime = fields.Datetime(string="Sent on")
     mailing_trace_id = fields.Many2one(
-        "mailing.trace", string="Trace", index="btree_not_null", ondelete="set null"
+        "mailing.trace", string="Trace", ondelete="set null"
     )
     trace_status = fields.Selection(
         related="mailing_trace_id.trace_status", string="Message status"
@@ -84,6 +81,13 @@ class OpticalCampaignRecipient(models.Model):
             "A customer appears once in a campaign.",
         )
     ]
+
+    def init(self):
+        # the sending queue: the pending rows of a campaign, in order
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS optical_campaign_recipient_pending_idx "
+            "ON optical_campaign_recipient (campaign_id, id) WHERE state = 'pending'"
+        )
 
     # ------------------------------------------------------------------ calls
     def action_call_reached(self):

@@ -64,6 +64,8 @@ def is_mobile_number(e164):
     """Whether an E.164 number is a mobile one (SMS can reach it)."""
     if not e164:
         return False
+    if e164.startswith("+393") and 12 <= len(e164) <= 13 and e164[1:].isdigit():
+        return True  # Italian numbers starting with 3 are mobile ones (fast path)
     if phonenumbers is None:  # without the library, trust the number
         return True
     try:

@@ -86,9 +86,14 @@ class TestCampaignSms(CampaignCase):
         trace = self.recipients(campaign, "sent")[0].mailing_trace_id
         trace.sms_tracker_ids._action_update_from_sms_state("sent")
         trace.set_clicked()
+        # and the customer books from the landing page (once, whatever the clicks)
+        Campaign = self.env["optical.campaign"]
+        Campaign._optical_record_booking(trace)
+        Campaign._optical_record_booking(trace)
         campaign.action_refresh_results()
         self.assertEqual(campaign.delivered_count, 1)
         self.assertEqual(campaign.clicked_count, 1)
+        self.assertEqual(campaign.booked_count, 1)
 
     @freeze_time(TUESDAY_11)
     def test_never_twice(self):

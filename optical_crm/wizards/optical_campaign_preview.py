@@ -13,6 +13,7 @@ class OpticalCampaignPreview(models.TransientModel):
 
     campaign_id = fields.Many2one("optical.campaign", required=True, ondelete="cascade")
     channel = fields.Selection(related="campaign_id.channel")
+    message_kind = fields.Selection(related="campaign_id.message_kind")
     state = fields.Selection(related="campaign_id.state")
     currency_id = fields.Many2one(related="campaign_id.currency_id")
     audience_count = fields.Integer(string="Customers in the segment", readonly=True)
@@ -79,7 +80,7 @@ class OpticalCampaignPreview(models.TransientModel):
         segments = 0
         for partner, subject, body in samples:
             line = {"partner_id": partner.id, "subject": subject}
-            if campaign.channel == "email":
+            if campaign.message_kind == "mail":
                 line["body_html"] = body
             else:
                 line["body"] = body
