@@ -335,15 +335,23 @@ class ResPartner(models.Model):
                 "id",
                 "in",
                 SQL(
-                    """(SELECT c.partner_id FROM (
-                            SELECT DISTINCT ON (partner_id) partner_id, granted
-                              FROM optical_consent
-                             WHERE channel = %s AND purpose = 'marketing'
-                               AND (company_id IS NULL OR company_id = %s)
-                             ORDER BY partner_id, date DESC, id DESC) c
-                         WHERE c.granted)""",
-                    value,
-                    self.env.company.id,
+                    # granted rows with no later row (anti-join on the ledger's
+                    # index), faster than sorting the whole ledger
+                    """(SELECT c.partner_id FROM optical_consent c
+                         WHERE c.channel = %(channel)s AND c.purpose = 'marketing'
+                           AND (c.company_id IS NULL OR c.company_id = %(company)s)
+                           AND c.granted
+                           AND NOT EXISTS (
+                               SELECT 1 FROM optical_consent n
+                                WHERE n.partner_id = c.partner_id
+                                  AND n.channel = c.channel
+                                  AND n.purpose = 'marketing'
+                                  AND (n.company_id IS NULL
+                                       OR n.company_id = %(company)s)
+                                  AND (n.date > c.date
+                                       OR (n.date = c.date AND n.id > c.id))))""",
+                    channel=value,
+                    company=self.env.company.id,
                 ),
             )
         ]
