@@ -31,6 +31,16 @@ CAMPAIGN_STATES = [
     ("cancelled", "Cancelled"),
 ]
 MAX_SMS_SEGMENTS = 10
+# health data (prescriptions, eye exams) never goes into a message
+HEALTH_DATA_MARKERS = (
+    "prescription",
+    "optical_exam_ids",
+    "optical.exam",
+    "_sphere",
+    "_cylinder",
+    "_axis",
+    "_addition",
+)
 # exclusion reasons of the policy, grouped as the campaign reports them
 EXCLUSION_GROUPS = {
     "excluded_no_consent": ("no_consent", "consent_revoked"),
@@ -439,14 +449,22 @@ class OpticalCampaign(models.Model):
                 campaign.mailing_id = self._optical_new_mailing(
                     vals["channel"], vals.get("name") or campaign.name
                 )
-        locked = {"channel", "segment_id", "company_id", "control_percent"}
+        locked = {
+            "channel",
+            "segment_id",
+            "company_id",
+            "control_percent",
+            "sms_body",
+            "email_subject",
+            "email_body",
+        }
         if locked & set(vals) and self.filtered(
             lambda c: c.state not in ("draft", "scheduled")
         ):
             raise UserError(
                 self.env._(
                     "A campaign that started sending keeps its channel, customers, "
-                    "shop and control group."
+                    "shop, control group and message."
                 )
             )
         result = super().write(vals)
@@ -636,6 +654,20 @@ class OpticalCampaign(models.Model):
         mailing = self.mailing_id
         if not mailing:
             return [self.env._("The campaign has no content.")]
+        content = " ".join(
+            (
+                mailing.body_plaintext or "",
+                self.email_subject or "",
+                mailing.body_html or "",
+            )
+        ).lower()
+        if any(marker in content for marker in HEALTH_DATA_MARKERS):
+            errors.append(
+                self.env._(
+                    "The message refers to prescriptions or eye exams: health data "
+                    "never goes into an SMS or an email."
+                )
+            )
         if mailing.mailing_type == "sms":
             if not (mailing.body_plaintext or "").strip():
                 errors.append(self.env._("Write the text of the SMS."))

@@ -338,6 +338,11 @@ class TestCampaignSms(CampaignCase):
         campaign.sms_body = " "
         with self.assertRaisesRegex(UserError, "Write the text of the SMS"):
             campaign.action_schedule()
+        campaign.sms_body = (
+            "Ciao, la tua ricetta: {{ object.optical_prescription_ids }}"
+        )
+        with self.assertRaisesRegex(UserError, "health data"):
+            campaign.action_schedule()
         email = self.new_campaign(channel="email", email_subject=False)
         email.email_body = "<p>Ciao</p>"
         with self.assertRaisesRegex(UserError, "needs a subject"):
@@ -371,6 +376,8 @@ class TestCampaignSms(CampaignCase):
         self.send_due()
         with self.assertRaisesRegex(UserError, "keeps its channel"):
             campaign.segment_id = self.env["optical.segment"].create({"name": "Other"})
+        with self.assertRaisesRegex(UserError, "keeps its channel"):
+            campaign.sms_body = "Un altro testo"
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             campaign.unlink()
 
