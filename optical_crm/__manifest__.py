@@ -23,7 +23,20 @@
         "security/optical_crm_security.xml",
         "security/ir.model.access.csv",
         "security/optical_crm_policy_rules.xml",
+        "security/optical_campaign_security.xml",
+        "data/optical_campaign_cron.xml",
         "views/optical_crm_menus.xml",
         "views/res_config_settings_views.xml",
+        "views/optical_segment_views.xml",
+        "views/optical_campaign_views.xml",
+        "views/optical_campaign_recipient_views.xml",
+        "views/optical_campaign_preview_views.xml",
+        "views/optical_campaign_menus.xml",
+        "data/optical_campaign_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "optical_crm/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -11,3 +11,8 @@ from . import optical_consent
 from . import optical_contact_log
 from . import optical_contact_policy
 from . import optical_touchpoint
+from . import optical_segment
+from . import optical_campaign
+from . import optical_campaign_recipient
+from . import mailing_mailing
+from . import mail_activity

@@ -7,7 +7,7 @@ from functools import lru_cache
 import pytz
 from dateutil.easter import easter
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 try:
@@ -64,6 +64,8 @@ def is_mobile_number(e164):
     """Whether an E.164 number is a mobile one (SMS can reach it)."""
     if not e164:
         return False
+    if e164.startswith("+393") and 12 <= len(e164) <= 13 and e164[1:].isdigit():
+        return True  # Italian numbers starting with 3 are mobile ones (fast path)
     if phonenumbers is None:  # without the library, trust the number
         return True
     try:
@@ -174,7 +176,8 @@ class OpticalContactPolicy(models.AbstractModel):
                 reason = "frequency_cap"
             elif address and address in seen:
                 reason = "duplicate"
-            if not reason and address:
+            if address and reason in (False, "frequency_cap"):
+                # a capped person's address is capped for the people sharing it
                 seen.add(address)
             result[pid] = reason
         return result
@@ -250,5 +253,73 @@ class OpticalContactPolicy(models.AbstractModel):
     # ------------------------------------------------------------------ record
     @api.model
     def _optical_log_sent(self, vals_list):
-        """Record messages as sent (or held out): caps, attribution and timeline."""
-        return self.env["optical.contact.log"].sudo().create(vals_list)
+        """Record messages as sent (or held out): caps, attribution and timeline.
+
+        One SQL insert for the whole list (campaigns log thousands of messages per
+        batch). Each dict needs ``partner_id``, ``channel``, ``res_model`` and
+        ``res_id``; ``company_id`` (current company), ``purpose`` (marketing),
+        ``datetime`` (now), ``is_control``, ``mailing_id`` and
+        ``mailing_trace_id`` are optional. Returns the ``optical.contact.log``
+        records.
+        """
+        Log = self.env["optical.contact.log"].sudo()
+        if not vals_list:
+            return Log
+        channels = dict(Log._fields["channel"].selection)
+        purposes = dict(Log._fields["purpose"].selection)
+        now = fields.Datetime.now()
+        columns = {
+            "partner_id": [],
+            "company_id": [],
+            "channel": [],
+            "purpose": [],
+            "datetime": [],
+            "is_control": [],
+            "res_model": [],
+            "res_id": [],
+            "mailing_id": [],
+            "mailing_trace_id": [],
+        }
+        for vals in vals_list:
+            missing = [
+                fname
+                for fname in ("partner_id", "channel", "res_model", "res_id")
+                if not vals.get(fname)
+            ]
+            purpose = vals.get("purpose") or "marketing"
+            if missing or vals["channel"] not in channels or purpose not in purposes:
+                raise ValueError(f"Invalid message log values: {vals}")
+            columns["partner_id"].append(vals["partner_id"])
+            columns["company_id"].append(vals.get("company_id") or self.env.company.id)
+            columns["channel"].append(vals["channel"])
+            columns["purpose"].append(purpose)
+            columns["datetime"].append(
+                fields.Datetime.to_datetime(vals.get("datetime")) or now
+            )
+            columns["is_control"].append(bool(vals.get("is_control")))
+            columns["res_model"].append(vals["res_model"])
+            columns["res_id"].append(vals["res_id"])
+            columns["mailing_id"].append(vals.get("mailing_id") or None)
+            columns["mailing_trace_id"].append(vals.get("mailing_trace_id") or None)
+        Log.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO optical_contact_log
+                       (partner_id, company_id, channel, purpose, datetime,
+                        is_control, res_model, res_id, mailing_id, mailing_trace_id,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT v.*, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(partner_id)s::int[], %(company_id)s::int[],
+                              %(channel)s::varchar[], %(purpose)s::varchar[],
+                              %(datetime)s::timestamp[], %(is_control)s::bool[],
+                              %(res_model)s::varchar[], %(res_id)s::int[],
+                              %(mailing_id)s::int[], %(mailing_trace_id)s::int[]) v
+                RETURNING id
+                """,
+                uid=self.env.uid,
+                now=now,
+                **columns,
+            )
+        )
+        return Log.browse([row[0] for row in rows])

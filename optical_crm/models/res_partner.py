@@ -1,4 +1,21 @@
+from babel.dates import format_date
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .product_template import OPTICAL_CATEGORIES
+
+# Placeholders a campaign message may use as ``{{ object.<field> }}``: simple field
+# paths, rendered without code evaluation, allowed to every user writing content.
+OPTICAL_PLACEHOLDER_FIELDS = (
+    "optical_first_name",
+    "optical_shop_name",
+    "optical_next_exam_words",
+    "optical_next_exam_month_words",
+    "optical_cl_runout_words",
+)
 
 
 class ResPartner(models.Model):
@@ -90,3 +107,266 @@ class ResPartner(models.Model):
                 note=self.env._("Opted out (blacklisted)"),
                 company=self.env["res.company"],
             )
+
+    # ------------------------------------------------------------------ placeholders
+    # Message placeholders: ``{{ object.optical_first_name }}`` and friends in SMS
+    # and email content. Computed in batch for the whole audience being rendered.
+    optical_first_name = fields.Char(
+        string="First name (messages)", compute="_compute_optical_first_name"
+    )
+    optical_shop_name = fields.Char(
+        string="Shop name (messages)", compute="_compute_optical_shop_name"
+    )
+    optical_next_exam_words = fields.Char(
+        string="Next eye exam, in words",
+        compute="_compute_optical_date_words",
+        help="E.g. '15 marzo 2026', in the customer's language.",
+    )
+    optical_next_exam_month_words = fields.Char(
+        string="Next eye exam month, in words",
+        compute="_compute_optical_date_words",
+        help="E.g. 'marzo 2026', in the customer's language.",
+    )
+    optical_cl_runout_words = fields.Char(
+        string="Contact lenses run out, in words",
+        compute="_compute_optical_date_words",
+    )
+
+    @api.depends("name", "is_company")
+    def _compute_optical_first_name(self):
+        for partner in self:
+            name = (partner.name or "").strip()
+            partner.optical_first_name = (
+                name if partner.is_company else (name.split() or [""])[0]
+            )
+
+    @api.depends_context("company")
+    def _compute_optical_shop_name(self):
+        # the shop sending the message: campaigns render with their company
+        self.optical_shop_name = self.env.company.name
+
+    @api.depends("optical_next_exam_date", "optical_cl_runout_date", "lang")
+    def _compute_optical_date_words(self):
+        for partner in self:
+            locale = partner._optical_locale()
+            partner.optical_next_exam_words = partner._optical_date_words(
+                partner.optical_next_exam_date, locale=locale
+            )
+            partner.optical_next_exam_month_words = partner._optical_date_words(
+                partner.optical_next_exam_date, "MMMM yyyy", locale=locale
+            )
+            partner.optical_cl_runout_words = partner._optical_date_words(
+                partner.optical_cl_runout_date, locale=locale
+            )
+
+    def _optical_locale(self):
+        """Language of the customer's messages (Italian when unknown)."""
+        return (self[:1].lang or "it_IT").replace("@", "_")
+
+    @api.model
+    def _optical_date_words(self, value, date_format="d MMMM yyyy", locale=None):
+        """A date written in words (``15 marzo 2026``), for messages."""
+        if not value:
+            return ""
+        return format_date(value, format=date_format, locale=locale or "it_IT")
+
+    @api.model
+    def mail_allowed_qweb_expressions(self):
+        return super().mail_allowed_qweb_expressions() + tuple(
+            f"object.{fname}" for fname in OPTICAL_PLACEHOLDER_FIELDS
+        )
+
+    # ------------------------------------------------------------------ segments
+    # Search-only criteria whose conditions live in other tables: each returns
+    # ``[("id", "in", <SQL subquery>)]`` so that a segment stays one SQL count.
+    optical_birth_month = fields.Integer(
+        string="Birthday month",
+        compute="_compute_optical_birth_month",
+        search="_search_optical_birth_month",
+    )
+    optical_purchase_filter = fields.Char(
+        string="Bought (category:months)",
+        compute="_compute_optical_search_only",
+        search="_search_optical_purchase_filter",
+        help="Search only: '<optical category>:<months>' (0 months: ever); "
+        "'=' bought, '!=' not bought.",
+    )
+    optical_prescription_age_filter = fields.Integer(
+        string="Latest prescription age (months)",
+        compute="_compute_optical_search_only",
+        search="_search_optical_prescription_age_filter",
+        help="Search only, with '>=': the latest prescription is at least this many "
+        "months old.",
+    )
+    optical_customer_of = fields.Integer(
+        string="Customer of shop",
+        compute="_compute_optical_search_only",
+        search="_search_optical_customer_of",
+        help="Search only: id of a shop (company) the customer belongs to or "
+        "bought from.",
+    )
+    optical_consent_filter = fields.Char(
+        string="Marketing consent for",
+        compute="_compute_optical_search_only",
+        search="_search_optical_consent_filter",
+        help="Search only: a channel (sms, email, phone, app) with a granted "
+        "marketing consent for the current shop.",
+    )
+    optical_segment_filter = fields.Integer(
+        string="In segment",
+        compute="_compute_optical_search_only",
+        search="_search_optical_segment_filter",
+        help="Search only: id of an optical segment, evaluated now.",
+    )
+
+    @api.depends("optical_birthdate")
+    def _compute_optical_birth_month(self):
+        for partner in self:
+            partner.optical_birth_month = (
+                partner.optical_birthdate.month if partner.optical_birthdate else 0
+            )
+
+    def _compute_optical_search_only(self):
+        self.optical_purchase_filter = False
+        self.optical_prescription_age_filter = 0
+        self.optical_customer_of = 0
+        self.optical_consent_filter = False
+        self.optical_segment_filter = 0
+
+    @api.model
+    def _optical_search_operator(self, operator, allowed):
+        if operator not in allowed:
+            raise UserError(
+                self.env._(
+                    "Operator %(operator)s is not supported on this criterion.",
+                    operator=operator,
+                )
+            )
+
+    def _search_optical_birth_month(self, operator, value):
+        self._optical_search_operator(operator, ("=", "in"))
+        months = [
+            int(m) for m in (value if isinstance(value, list | tuple) else [value])
+        ]
+        self.flush_model(["optical_birthdate"])
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    "(SELECT id FROM res_partner WHERE optical_birthdate IS NOT NULL "
+                    "AND EXTRACT(MONTH FROM optical_birthdate)::int = ANY(%s))",
+                    months,
+                ),
+            )
+        ]
+
+    def _search_optical_purchase_filter(self, operator, value):
+        self._optical_search_operator(operator, ("=", "!="))
+        category, _sep, months = str(value).partition(":")
+        if category not in dict(OPTICAL_CATEGORIES):
+            raise UserError(
+                self.env._("Unknown optical category: %(value)s", value=category)
+            )
+        months = int(months or 0)
+        since = SQL()
+        if months:
+            since = SQL(
+                "AND m.invoice_date >= %s",
+                fields.Date.context_today(self) - relativedelta(months=months),
+            )
+        self.env["account.move.line"].flush_model(["optical_category", "move_id"])
+        self.env["account.move"].flush_model(
+            ["partner_id", "move_type", "state", "invoice_date"]
+        )
+        subquery = SQL(
+            """(SELECT m.partner_id FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                 WHERE l.optical_category = %s AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted' AND m.partner_id IS NOT NULL %s)""",
+            category,
+            since,
+        )
+        return [("id", "in" if operator == "=" else "not in", subquery)]
+
+    def _search_optical_prescription_age_filter(self, operator, value):
+        self._optical_search_operator(operator, (">=",))
+        cutoff = fields.Date.context_today(self) - relativedelta(months=int(value))
+        self.env["optical.prescription"].flush_model(["partner_id", "date"])
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    "(SELECT partner_id FROM optical_prescription "
+                    "GROUP BY partner_id HAVING MAX(date) <= %s)",
+                    cutoff,
+                ),
+            )
+        ]
+
+    def _search_optical_customer_of(self, operator, value):
+        self._optical_search_operator(operator, ("=",))
+        self.flush_model(["company_id"])
+        self.env["account.move"].flush_model(
+            ["partner_id", "company_id", "move_type", "state"]
+        )
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    """(SELECT id FROM res_partner WHERE company_id = %(shop)s
+                        UNION
+                        SELECT partner_id FROM account_move
+                         WHERE company_id = %(shop)s AND partner_id IS NOT NULL
+                           AND move_type IN ('out_invoice', 'out_refund')
+                           AND state = 'posted')""",
+                    shop=int(value),
+                ),
+            )
+        ]
+
+    def _search_optical_consent_filter(self, operator, value):
+        self._optical_search_operator(operator, ("=",))
+        self.env["optical.consent"].flush_model()
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    # granted rows with no later row (anti-join on the ledger's
+                    # index), faster than sorting the whole ledger
+                    """(SELECT c.partner_id FROM optical_consent c
+                         WHERE c.channel = %(channel)s AND c.purpose = 'marketing'
+                           AND (c.company_id IS NULL OR c.company_id = %(company)s)
+                           AND c.granted
+                           AND NOT EXISTS (
+                               SELECT 1 FROM optical_consent n
+                                WHERE n.partner_id = c.partner_id
+                                  AND n.channel = c.channel
+                                  AND n.purpose = 'marketing'
+                                  AND (n.company_id IS NULL
+                                       OR n.company_id = %(company)s)
+                                  AND (n.date > c.date
+                                       OR (n.date = c.date AND n.id > c.id))))""",
+                    channel=value,
+                    company=self.env.company.id,
+                ),
+            )
+        ]
+
+    def _search_optical_segment_filter(self, operator, value):
+        self._optical_search_operator(operator, ("=",))
+        depth = self.env.context.get("optical_segment_depth", 0)
+        if depth > 3:
+            raise UserError(self.env._("Segments refer to each other in a loop."))
+        segment = (
+            self.env["optical.segment"]
+            .with_context(optical_segment_depth=depth + 1, active_test=False)
+            .browse(int(value))
+            .exists()
+        )
+        if not segment:
+            return [("id", "=", False)]
+        return segment._optical_domain()

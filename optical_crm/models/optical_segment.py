@@ -1,0 +1,325 @@
+import ast
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+from .optical_consent import CONSENT_CHANNELS
+from .product_template import OPTICAL_CATEGORIES
+
+EXAM_FILTERS = [
+    ("due", "Due within the next days"),
+    ("overdue", "Overdue by months"),
+    ("due_or_overdue", "Due within the next days, or overdue"),
+]
+MONTHS = [
+    ("1", "January"),
+    ("2", "February"),
+    ("3", "March"),
+    ("4", "April"),
+    ("5", "May"),
+    ("6", "June"),
+    ("7", "July"),
+    ("8", "August"),
+    ("9", "September"),
+    ("10", "October"),
+    ("11", "November"),
+    ("12", "December"),
+]
+# criteria (field names) that make up the domain: a change recomputes the live count
+CRITERIA = (
+    "age_min",
+    "age_max",
+    "bought_category",
+    "bought_months",
+    "not_bought_category",
+    "not_bought_months",
+    "exam_filter",
+    "exam_due_days",
+    "exam_overdue_months",
+    "last_exam_months",
+    "cl_runout_days",
+    "prescription_months",
+    "birthday_month",
+    "shop_id",
+    "consent_channel",
+    "domain",
+)
+
+
+class OpticalSegment(models.Model):
+    """A reusable target: optical criteria compiled into one ``res.partner`` domain.
+
+    Criteria on other tables (purchases, prescriptions, consent) go through
+    search-only partner fields that return SQL subqueries, so that counting or
+    selecting a segment is one SQL query whatever its size.
+    """
+
+    _name = "optical.segment"
+    _description = "Customer segment"
+    _order = "name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    description = fields.Text(translate=True)
+    company_id = fields.Many2one(
+        "res.company",
+        string="Shop",
+        index=True,
+        default=lambda self: self.env.company,
+        help="Shop owning the segment; empty for the ready-made ones shared by "
+        "every shop.",
+    )
+    age_min = fields.Integer(string="Age from", help="0: no lower limit.")
+    age_max = fields.Integer(string="Age to", help="0: no upper limit.")
+    bought_category = fields.Selection(OPTICAL_CATEGORIES, string="Bought")
+    bought_months = fields.Integer(
+        string="Bought in the last (months)", help="0: at any time."
+    )
+    not_bought_category = fields.Selection(OPTICAL_CATEGORIES, string="Not bought")
+    not_bought_months = fields.Integer(
+        string="Not bought in the last (months)", help="0: never."
+    )
+    exam_filter = fields.Selection(EXAM_FILTERS, string="Eye exam")
+    exam_due_days = fields.Integer(
+        string="Due within (days)",
+        default=30,
+        help="Next eye exam (recall) falls within this many days from today.",
+    )
+    exam_overdue_months = fields.Integer(
+        string="Overdue by (months)",
+        help="Next eye exam (recall) passed at least this many months ago "
+        "(0: any date in the past).",
+    )
+    last_exam_months = fields.Integer(
+        string="Last eye exam over (months) ago",
+        help="Last eye exam at least this many months ago; customers never examined "
+        "in the shop are included. 0: no criterion.",
+    )
+    cl_runout_days = fields.Integer(
+        string="Contact lenses run out within (days)",
+        help="0: no criterion.",
+    )
+    prescription_months = fields.Integer(
+        string="Prescription older than (months)",
+        help="The latest prescription is at least this many months old. "
+        "0: no criterion.",
+    )
+    birthday_month = fields.Selection(MONTHS, string="Birthday in")
+    shop_id = fields.Many2one(
+        "res.company",
+        string="Customers of shop",
+        help="Customers belonging to this shop or who bought there.",
+    )
+    consent_channel = fields.Selection(
+        CONSENT_CHANNELS,
+        string="Marketing consent for",
+        help="Only customers whose latest marketing consent for this channel is "
+        "granted. Campaigns check consent anyway when sending.",
+    )
+    domain = fields.Char(
+        string="Other conditions",
+        default="[('is_company', '=', False)]",
+        help="Any further filter on contacts.",
+    )
+    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+    campaign_ids = fields.One2many("optical.campaign", "segment_id")
+
+    @api.constrains(
+        "age_min",
+        "age_max",
+        "bought_months",
+        "not_bought_months",
+        "exam_due_days",
+        "exam_overdue_months",
+        "last_exam_months",
+        "cl_runout_days",
+        "prescription_months",
+    )
+    def _check_numbers(self):
+        for segment in self:
+            if (
+                min(
+                    segment.age_min,
+                    segment.age_max,
+                    segment.bought_months,
+                    segment.not_bought_months,
+                    segment.exam_due_days,
+                    segment.exam_overdue_months,
+                    segment.last_exam_months,
+                    segment.cl_runout_days,
+                    segment.prescription_months,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(name)s: ages, months and days cannot be negative.",
+                        name=segment.name,
+                    )
+                )
+            if segment.age_max and segment.age_min > segment.age_max:
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(name)s: the minimum age (%(min)s) is above the "
+                        "maximum age (%(max)s).",
+                        name=segment.name,
+                        min=segment.age_min,
+                        max=segment.age_max,
+                    )
+                )
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for segment in self:
+            try:
+                segment._optical_free_domain()
+                self.env["res.partner"].search_count(
+                    segment._optical_free_domain(), limit=1
+                )
+            except Exception as error:
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(name)s: the other conditions are not a valid "
+                        "filter on contacts (%(error)s).",
+                        name=segment.name,
+                        error=error,
+                    )
+                ) from error
+
+    def _optical_free_domain(self):
+        self.ensure_one()
+        domain = ast.literal_eval(self.domain or "[]")
+        if not isinstance(domain, list):
+            raise ValueError(self.env._("a list of conditions is expected"))
+        return expression.normalize_domain(domain) if domain else []
+
+    def _optical_domain(self):
+        """The segment as one ``res.partner`` domain, evaluated today."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        parts = []
+        if self.age_min:
+            parts.append(
+                [("optical_birthdate", "<=", today - relativedelta(years=self.age_min))]
+            )
+        if self.age_max:
+            parts.append(
+                [
+                    (
+                        "optical_birthdate",
+                        ">",
+                        today - relativedelta(years=self.age_max + 1),
+                    )
+                ]
+            )
+        if self.bought_category:
+            parts.append(
+                [
+                    (
+                        "optical_purchase_filter",
+                        "=",
+                        f"{self.bought_category}:{self.bought_months}",
+                    )
+                ]
+            )
+        if self.not_bought_category:
+            parts.append(
+                [
+                    (
+                        "optical_purchase_filter",
+                        "!=",
+                        f"{self.not_bought_category}:{self.not_bought_months}",
+                    )
+                ]
+            )
+        due_until = today + relativedelta(days=self.exam_due_days)
+        if self.exam_filter == "due":
+            parts.append(
+                [
+                    ("optical_next_exam_date", ">=", today),
+                    ("optical_next_exam_date", "<=", due_until),
+                ]
+            )
+        elif self.exam_filter == "overdue":
+            limit = today - relativedelta(months=self.exam_overdue_months)
+            operator = "<=" if self.exam_overdue_months else "<"
+            parts.append([("optical_next_exam_date", operator, limit)])
+        elif self.exam_filter == "due_or_overdue":
+            parts.append([("optical_next_exam_date", "<=", due_until)])
+        if self.last_exam_months:
+            cutoff = today - relativedelta(months=self.last_exam_months)
+            parts.append(
+                [
+                    "|",
+                    ("optical_last_exam_date", "=", False),
+                    ("optical_last_exam_date", "<=", cutoff),
+                ]
+            )
+        if self.cl_runout_days:
+            parts.append(
+                [
+                    ("optical_cl_runout_date", ">=", today),
+                    (
+                        "optical_cl_runout_date",
+                        "<=",
+                        today + relativedelta(days=self.cl_runout_days),
+                    ),
+                ]
+            )
+        if self.prescription_months:
+            parts.append(
+                [("optical_prescription_age_filter", ">=", self.prescription_months)]
+            )
+        if self.birthday_month:
+            parts.append([("optical_birth_month", "=", int(self.birthday_month))])
+        if self.shop_id:
+            parts.append([("optical_customer_of", "=", self.shop_id.id)])
+        if self.consent_channel:
+            parts.append([("optical_consent_filter", "=", self.consent_channel)])
+        free = self._optical_free_domain()
+        if free:
+            parts.append(free)
+        return expression.AND(parts) if parts else []
+
+    def _optical_partners(self, company=None):
+        """The customers of the segment now (``res.partner``, active only)."""
+        self.ensure_one()
+        company = company or self.company_id or self.env.company
+        return (
+            self.env["res.partner"]
+            .with_company(company)
+            .search(self._optical_domain(), order="id")
+        )
+
+    def _optical_count(self, company=None):
+        self.ensure_one()
+        company = company or self.company_id or self.env.company
+        return (
+            self.env["res.partner"]
+            .with_company(company)
+            .search_count(self._optical_domain())
+        )
+
+    @api.depends(*CRITERIA)
+    @api.depends_context("company")
+    def _compute_partner_count(self):
+        for segment in self:
+            try:
+                segment.partner_count = segment._optical_count()
+            except (ValueError, SyntaxError):
+                segment.partner_count = 0  # free domain being typed
+
+    def action_view_partners(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Customers of %(segment)s", segment=self.name),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("optical_segment_filter", "=", self.id)],
+            "context": {"create": False},
+        }

@@ -1,0 +1,63 @@
+import datetime as dt
+import os
+import time
+from contextlib import nullcontext
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tests.common import ChromeBrowser
+
+from odoo.addons.mass_mailing_sms.tests.common import MassSMSCase
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignTour(MassSMSCase):
+    def test_campaign_from_template(self):
+        self.env["res.lang"]._activate_lang("it_IT")
+        self.env.company.country_id = self.env.ref("base.it")
+        today = dt.date.today()
+        kids = self.env["res.partner"].create(
+            [
+                {
+                    "name": name,
+                    "mobile": mobile,
+                    "lang": "it_IT",
+                    "optical_birthdate": today.replace(year=today.year - age),
+                }
+                for name, mobile, age in (
+                    ("Giulia Tour", "+39 340 555 0001", 9),
+                    ("Marco Tour", "+39 340 555 0002", 15),
+                    ("Nina Tour", "+39 340 555 0003", 12),
+                )
+            ]
+        )
+        kids[:2]._optical_record_consent("sms", "marketing", True, "store")
+        with self.mockSMSGateway(), self._screenshot_at_the_end():
+            self.start_tour(
+                "/odoo/action-optical_crm.optical_campaign_template_action",
+                "optical_campaign_tour",
+                login="admin",
+            )
+        self.assertSMSIapSent(
+            ["+393405550101"], content="Ciao Giulia, si torna a scuola!"
+        )
+        campaign = self.env["optical.campaign"].search(
+            [("template_id", "!=", False)], order="id desc", limit=1
+        )
+        self.assertEqual(campaign.state, "scheduled")
+        self.assertFalse(campaign.recipient_ids, "nothing is sent before its time")
+        self.assertTrue(any("Test sent" in m.body for m in campaign.message_ids))
+
+    def _screenshot_at_the_end(self):
+        """With OPTICAL_TOUR_SCREENSHOT=1, save the last screen of the tour in
+        Odoo's screenshots folder (--screenshots)."""
+        if not os.environ.get("OPTICAL_TOUR_SCREENSHOT"):
+            return nullcontext()
+        stop = ChromeBrowser.stop
+
+        def stop_after_screenshot(browser):
+            browser.take_screenshot(prefix="optical_campaign_tour_").result(timeout=10)
+            time.sleep(0.5)  # the file is written by the future's callback
+            return stop(browser)
+
+        return patch.object(ChromeBrowser, "stop", stop_after_screenshot)

@@ -1,0 +1,2 @@
+from . import optical_campaign_preview
+from . import optical_campaign_preview_sample

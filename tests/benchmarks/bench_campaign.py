@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Benchmark: a 10,000-customer SMS campaign against stock SMS Marketing.
+
+In a throw-away database (optical_crm installed, no demo data), with a loopback
+fake of Odoo's IAP SMS endpoint (JSON-RPC ``/api/sms/3/send``, ICP
+``sms.endpoint``):
+
+* stock: one SMS Marketing mailing to the 10,000 customers, as the mailing queue
+  sends it (``action_launch``, the mass mailing queue, then the SMS queue);
+* ours: a campaign to the same 10,000 (segment, contact policy at schedule and at
+  send time, rendering, traces, message log, queue), from ``action_schedule``
+  through the campaigns' scheduled action and the SMS queue.
+
+Both with the same text, opt-out link and send options; the stock mailing is
+measured with "keep an archive" off (same work as a campaign, whose timeline is
+the message log) and, for reference, with Odoo's SMS default (on). Then 90,000
+more customers (with invoices) are added and a segment is counted on the 100,000.
+
+Prints ``BENCH`` lines (see run_all.py). Usage: bench_campaign.py [--customers N]
+[--total N] [--keep]
+"""
+
+import argparse
+import getpass
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+from data.optical_scale import insert_customers, insert_invoices  # noqa: E402
+
+BODY = (
+    "Ciao {{ object.optical_first_name }}, a settembre si torna a scuola: "
+    "controllo della vista da {{ object.optical_shop_name }}!"
+)
+
+
+class FakeIapSms(BaseHTTPRequestHandler):
+    """Odoo's IAP SMS API, as far as ``SmsApi._send_sms_batch`` uses it."""
+
+    received = 0
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        results = []
+        for message in payload["params"]["messages"]:
+            for number in message["numbers"]:
+                results.append(
+                    {"uuid": number["uuid"], "state": "success", "credit": 1}
+                )
+        with FakeIapSms.lock:
+            FakeIapSms.received += len(results)
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": payload.get("id"), "result": results}
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def bench(figure, ours, reference, target, unit="s"):
+    ref = f"{reference:.2f} {unit}" if reference is not None else "-"
+    print(f"BENCH\t{figure}\t{ours:.2f} {unit}\t{ref}\t{target}", flush=True)
+
+
+def install(db, odoo_bin, addons_path, db_args):
+    subprocess.run(["createdb", db], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            odoo_bin,
+            *db_args,
+            "-d",
+            db,
+            f"--addons-path={addons_path}",
+            "-i",
+            "optical_crm",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            "--http-port=0",
+        ],
+        check=True,
+    )
+
+
+def drain_sms_queue(env, mailing):
+    """Hand every queued SMS of ``mailing`` to the provider (the SMS cron's job)."""
+    Sms = env["sms.sms"].sudo()
+    while Sms.search_count(
+        [("mailing_id", "=", mailing.id), ("state", "=", "outgoing")]
+    ):
+        Sms._process_queue()
+        env.cr.commit()
+        env.invalidate_all()
+
+
+def stock_send(env, partner_ids, keep_archives):
+    mailing = (
+        env["mailing.mailing"]
+        .with_context(default_mailing_type="sms")
+        .create(
+            {
+                "subject": f"Stock {keep_archives}",
+                "mailing_type": "sms",
+                "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "in", partner_ids)]),
+                "body_plaintext": BODY,
+                "sms_allow_unsubscribe": True,
+                "keep_archives": keep_archives,
+            }
+        )
+    )
+    env.cr.commit()
+    start = time.perf_counter()
+    mailing.action_launch()
+    env["mailing.mailing"]._process_mass_mailing_queue()
+    env.cr.commit()
+    prepared = time.perf_counter()
+    drain_sms_queue(env, mailing)
+    end = time.perf_counter()
+    return mailing, prepared - start, end - start
+
+
+def campaign_send(env, tag):
+    segment = env["optical.segment"].create(
+        {
+            "name": f"Bench {tag}",
+            "consent_channel": "sms",
+            "domain": repr([("ref", "=", tag)]),
+        }
+    )
+    campaign = env["optical.campaign"].create(
+        {"name": f"Bench {tag}", "segment_id": segment.id, "sms_body": BODY}
+    )
+    env.cr.commit()
+    start = time.perf_counter()
+    campaign.action_schedule()
+    env.cr.commit()
+    env["optical.campaign"]._cron_send()
+    env.cr.commit()
+    prepared = time.perf_counter()
+    drain_sms_queue(env, campaign.mailing_id)
+    end = time.perf_counter()
+    return campaign, prepared - start, end - start
+
+
+def open_all_hours(env):
+    """The benchmark runs at any hour: a 24/7 send window, no hourly limit."""
+    company = env.company
+    calendar = company._optical_send_calendar()
+    calendar.attendance_ids.unlink()
+    calendar.write(
+        {
+            "attendance_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "name": str(day),
+                        "dayofweek": str(day),
+                        "hour_from": 0,
+                        "hour_to": 24,
+                    },
+                )
+                for day in range(7)
+            ]
+        }
+    )
+    company.write({"optical_skip_public_holidays": False, "optical_hourly_limit": 0})
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--total", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+
+    import odoo
+    from odoo.tools import config
+
+    odoo_root = Path(odoo.__file__).resolve().parent.parent
+    addons_path = f"{odoo_root}/odoo/addons,{odoo_root}/addons,{REPO}"
+    db_args = [f"--db_user={os.environ.get('PGUSER') or getpass.getuser()}"]
+    db = f"camp_bench_{os.getpid()}"
+    print(f"# database {db}: installing optical_crm", flush=True)
+    install(db, str(odoo_root / "odoo-bin"), addons_path, db_args)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeIapSms)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config.parse_config(
+            [*db_args, "-d", db, f"--addons-path={addons_path}", "--log-level=warn"]
+        )
+        registry = odoo.modules.registry.Registry(db)
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param(
+                "sms.endpoint", f"http://127.0.0.1:{server.server_port}"
+            )
+            open_all_hours(env)
+            company = env.company
+            # warm-up (caches, registry) on a few customers, both ways
+            warm = insert_customers(
+                cr, 200, tag="warm", company_id=company.id, first=0, consent_share=1.0
+            )
+            cr.commit()
+            stock_send(env, warm, keep_archives=False)
+            campaign_send(env, "warm")
+
+            # everybody consents: both send the same number of SMS
+            ids = insert_customers(
+                cr,
+                args.customers,
+                tag="bench",
+                company_id=company.id,
+                first=10_000,
+                consent_share=1.0,
+            )
+            cr.commit()
+            received = FakeIapSms.received
+            mailing, stock_prep, stock_total = stock_send(env, ids, keep_archives=False)
+            stock_sent = FakeIapSms.received - received
+            received = FakeIapSms.received
+            campaign, ours_prep, ours_total = campaign_send(env, "bench")
+            ours_sent = FakeIapSms.received - received
+            received = FakeIapSms.received
+            _mailing, archive_prep, archive_total = stock_send(
+                env, ids, keep_archives=True
+            )
+            print(
+                f"# {len(ids)} customers; stock sent {stock_sent} SMS "
+                f"({stock_prep:.2f} s preparing), campaign sent {ours_sent} "
+                f"({ours_prep:.2f} s screening, rendering, queueing), "
+                f"{campaign.excluded_count} excluded by the policy, "
+                f"{campaign.control_count} control; stock with archives "
+                f"{archive_total:.2f} s ({archive_prep:.2f} s preparing)",
+                flush=True,
+            )
+            bench(
+                f"SMS campaign, {len(ids)} customers, end to end (vs stock mailing)",
+                ours_total,
+                stock_total,
+                "<= 1.25x",
+            )
+            bench(
+                f"stock SMS mailing with archives (Odoo default), {len(ids)} customers",
+                archive_total,
+                None,
+                "-",
+            )
+
+            # the segment count on the full customer base
+            more = args.total - args.customers - len(warm)
+            extra = insert_customers(
+                cr, more, tag="more", company_id=company.id, first=100_000
+            )
+            insert_invoices(cr, ids + extra, company_id=company.id)
+            cr.execute("ANALYZE")
+            cr.commit()
+            segment = env["optical.segment"].create(
+                {
+                    "name": "Bench count",
+                    "age_min": 18,
+                    "age_max": 80,
+                    "bought_category": "spectacles",
+                    "bought_months": 36,
+                    "not_bought_category": "sunglasses",
+                    "not_bought_months": 24,
+                    "exam_filter": "due_or_overdue",
+                    "exam_due_days": 60,
+                    "consent_channel": "sms",
+                }
+            )
+            partners = env["res.partner"].search_count([])
+            timings = []
+            for _run in range(5):
+                env.invalidate_all()
+                start = time.perf_counter()
+                count = segment._optical_count()
+                timings.append(time.perf_counter() - start)
+            print(
+                f"# {partners} partners, segment of {count}: "
+                + ", ".join(f"{t * 1000:.0f} ms" for t in timings),
+                flush=True,
+            )
+            bench(
+                f"segment count on {partners} partners (6 criteria, median of 5)",
+                statistics.median(timings),
+                None,
+                "< 1 s",
+            )
+            cr.commit()
+    finally:
+        server.shutdown()
+        odoo.sql_db.close_all()
+        if not args.keep:
+            subprocess.run(["dropdb", "--if-exists", db], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
