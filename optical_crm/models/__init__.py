@@ -11,3 +11,8 @@ from . import optical_consent
 from . import optical_contact_log
 from . import optical_contact_policy
 from . import optical_touchpoint
+from . import optical_customer_value
+from . import optical_customer_forecast
+from . import optical_customer_timeline
+from . import optical_value_dashboard
+from . import account_move
