@@ -163,6 +163,7 @@ class ResPartner(models.Model):
                     "Customer lists can only be searched with =, !=, in or not in."
                 )
             )
+        self.env["optical.customer.value"].check_access("read")
         keys = [value] if isinstance(value, str) else list(value or [])
         if not keys:
             return [("id", "in" if operator in ("=", "in") else "not in", [])]
