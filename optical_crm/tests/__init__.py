@@ -3,3 +3,4 @@ from . import test_contact_policy
 from . import test_customer_value
 from . import test_value_dashboard
 from . import test_customer_timeline
+from . import test_value_dashboard_tour
