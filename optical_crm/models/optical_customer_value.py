@@ -143,7 +143,6 @@ class OpticalCustomerValue(models.Model):
     segment = fields.Selection(
         VALUE_SEGMENTS,
         readonly=True,
-        index=True,
         help="Champions: R, F and M at least 4. Loyal: frequency at least 4. "
         "New: first purchase in the last 12 months. At risk: last purchase 12 to "
         "18 months ago. Lapsed: no purchase in 18 months. No purchase: only "
@@ -152,7 +151,6 @@ class OpticalCustomerValue(models.Model):
     next_purchase_date = fields.Date(
         string="Next purchase (forecast)",
         readonly=True,
-        index=True,
         help="Earliest forecast among the categories the customer buys.",
     )
     next_purchase_category = fields.Selection(
@@ -539,6 +537,12 @@ class OpticalCustomerValue(models.Model):
         )
 
     # ------------------------------------------------------------------ cron
+    @api.model
+    def _optical_schedule_first_refresh(self):
+        """At install: fill the table from the existing invoices in the background,
+        without waiting for the first night."""
+        self.env.ref("optical_crm.ir_cron_optical_value_refresh")._trigger()
+
     @api.model
     def _optical_cron_refresh_value(self):
         """Nightly: every shop's customers, one shop per transaction."""
