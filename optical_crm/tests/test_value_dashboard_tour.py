@@ -1,4 +1,4 @@
-from odoo import Command
+from odoo import Command, http
 from odoo.tests import HttpCase, tagged
 
 
@@ -35,6 +35,10 @@ class TestValueDashboardTour(HttpCase):
             ._optical_figure("active")["value"],
             1,
         )
+        # read the addons' manifests now, in this thread: the browser's first
+        # parallel requests would otherwise parse them concurrently, which trips a
+        # CPython 3.11 bug in ast ("AST constructor recursion depth mismatch")
+        http.root.statics.get("optical_crm")
         self.start_tour(
             "/odoo/action-optical_crm.optical_value_dashboard_action",
             "optical_value_dashboard_tour",

@@ -124,6 +124,10 @@ def run(db, db_user, addons_path, args):
         cr.commit()
         print(f"# generated in {time.perf_counter() - start:.0f} s: {stats['counts']}")
         print(
+            "# generation steps (s): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in stats["timings"].items())
+        )
+        print(
             f"BENCH\tvalue: invoice lines generated\t{stats['counts']['invoice_lines']}"
             f"\t-\t{args.lines}"
         )
