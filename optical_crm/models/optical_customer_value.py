@@ -285,40 +285,54 @@ class OpticalCustomerValue(models.Model):
         if partner_ids is not None:
             scope.append(SQL("partner_id = ANY(%s)", partner_ids))
         scope = SQL(" AND ").join(scope) if scope else SQL("TRUE")
+        full = partner_ids is None
         cr = self.env.cr
         cr.execute(self._optical_upsert_values_sql(docs))
+        if full:
+            # whole shops were (re)written: fresh statistics keep the next
+            # statements on hash joins instead of nested loops over stale estimates
+            cr.execute("ANALYZE optical_customer_value")
         cr.execute(
             SQL(
                 """
+                WITH keep AS MATERIALIZED (
+                    SELECT DISTINCT partner_id, company_id FROM (%(docs)s) d
+                )
                 DELETE FROM optical_customer_value v
                  WHERE %(scope)s
-                   AND NOT EXISTS (SELECT 1 FROM (%(docs)s) d
-                                    WHERE d.partner_id = v.partner_id
-                                      AND d.company_id = v.company_id)
+                   AND NOT EXISTS (SELECT 1 FROM keep
+                                    WHERE keep.partner_id = v.partner_id
+                                      AND keep.company_id = v.company_id)
                 """,
                 scope=scope,
                 docs=docs,
             )
         )
         cr.execute(self._optical_upsert_forecasts_sql(docs))
+        if full:
+            cr.execute("ANALYZE optical_customer_forecast")
         cr.execute(
             SQL(
                 """
+                WITH keep AS MATERIALIZED (
+                    SELECT DISTINCT d.partner_id, d.company_id, l.optical_category
+                      FROM (%(docs)s) d
+                      JOIN account_move_line l ON l.move_id = d.id
+                     WHERE d.is_purchase AND l.display_type = 'product'
+                       AND l.optical_category IS NOT NULL
+                )
                 DELETE FROM optical_customer_forecast f
                  WHERE %(scope)s
-                   AND NOT EXISTS (
-                        SELECT 1 FROM (%(docs)s) d
-                          JOIN account_move_line l ON l.move_id = d.id
-                         WHERE d.is_purchase AND l.display_type = 'product'
-                           AND d.partner_id = f.partner_id
-                           AND d.company_id = f.company_id
-                           AND l.optical_category = f.optical_category)
+                   AND NOT EXISTS (SELECT 1 FROM keep
+                                    WHERE keep.partner_id = f.partner_id
+                                      AND keep.company_id = f.company_id
+                                      AND keep.optical_category = f.optical_category)
                 """,
                 scope=scope,
                 docs=docs,
             )
         )
-        cr.execute(self._optical_scores_sql(scope, today, full=partner_ids is None))
+        cr.execute(self._optical_scores_sql(scope, today, full=full))
         self.invalidate_model()
         self.env["optical.customer.forecast"].invalidate_model()
 
