@@ -24,7 +24,9 @@
         "security/ir.model.access.csv",
         "security/optical_crm_policy_rules.xml",
         "security/optical_campaign_security.xml",
+        "security/optical_crm_value_rules.xml",
         "data/optical_campaign_cron.xml",
+        "data/optical_value_cron.xml",
         "views/optical_crm_menus.xml",
         "views/res_config_settings_views.xml",
         "views/optical_segment_views.xml",
@@ -32,9 +34,16 @@
         "views/optical_campaign_recipient_views.xml",
         "views/optical_campaign_preview_views.xml",
         "views/optical_campaign_menus.xml",
+        "views/optical_customer_value_views.xml",
+        "views/optical_customer_timeline_views.xml",
+        "views/optical_value_dashboard_views.xml",
+        "views/res_partner_value_views.xml",
         "data/optical_campaign_templates.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "optical_crm/static/src/value_dashboard/*",
+        ],
         "web.assets_tests": [
             "optical_crm/static/tests/tours/*.js",
         ],

@@ -16,3 +16,8 @@ from . import optical_campaign
 from . import optical_campaign_recipient
 from . import mailing_mailing
 from . import mail_activity
+from . import optical_customer_value
+from . import optical_customer_forecast
+from . import optical_customer_timeline
+from . import optical_value_dashboard
+from . import account_move

@@ -4,3 +4,7 @@ from . import test_segment
 from . import test_campaign
 from . import test_campaign_results
 from . import test_campaign_tour
+from . import test_customer_value
+from . import test_value_dashboard
+from . import test_customer_timeline
+from . import test_value_dashboard_tour
