@@ -1,0 +1,48 @@
+from werkzeug.urls import url_join
+
+from odoo import api, fields, models
+
+from .optical_sms_provider import LANDING_LINK_PLACEHOLDER
+
+
+class MailingMailing(models.Model):
+    _inherit = "mailing.mailing"
+
+    optical_landing_page_id = fields.Many2one(
+        "optical.landing.page",
+        string="Landing page",
+        index="btree_not_null",
+        ondelete="restrict",
+        help="Each recipient gets a personal link to this page at the end of the SMS.",
+    )
+    optical_opt_out_forced = fields.Boolean(
+        string="Opt-out link forced",
+        compute="_compute_optical_opt_out_forced",
+        help="The sender is an alias that cannot receive replies: every SMS carries "
+        "the opt-out link.",
+    )
+
+    @api.depends("mailing_type")
+    @api.depends_context("company")
+    def _compute_optical_opt_out_forced(self):
+        provider = self.env["optical.sms.provider"]._optical_for_company(
+            self.env.company
+        )
+        forced = bool(
+            provider and provider._optical_routes() and provider._optical_alias()
+        )
+        for mailing in self:
+            mailing.optical_opt_out_forced = forced and mailing.mailing_type == "sms"
+
+    def _send_sms_get_composer_values(self, res_ids):
+        values = super()._send_sms_get_composer_values(res_ids)
+        if self.optical_opt_out_forced or self.optical_landing_page_id:
+            values["mass_sms_allow_unsubscribe"] = True
+        return values
+
+    def get_sms_link_replacements_placeholders(self):
+        placeholders = super().get_sms_link_replacements_placeholders()
+        placeholders["landing"] = "\n" + url_join(
+            self.env.company.get_base_url(), LANDING_LINK_PLACEHOLDER
+        )
+        return placeholders
