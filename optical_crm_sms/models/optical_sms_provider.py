@@ -315,6 +315,9 @@ class OpticalSmsProvider(models.Model):
         def send(client, item):
             with lock:
                 outcome = stop.get("outcome")
+            if outcome and outcome.kind == "temporary":
+                # not sent: the attempt does not count
+                return item["id"], outcome._replace(kind="deferred")
             if outcome:
                 return item["id"], outcome._replace(
                     detail=f"{outcome.detail} (not sent)"

@@ -342,6 +342,7 @@ class SmsSms(models.Model):
         """Lock the rows of ``ids`` still in ``state``; return the locked ids."""
         if not ids:
             return []
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM sms_sms WHERE id IN %s AND state = %s "
@@ -435,7 +436,7 @@ class SmsSms(models.Model):
         now = fields.Datetime.now()
         attempts = {sms.id: sms.optical_attempt_count for sms in self}
         max_attempts = max(provider.max_attempts, 1)
-        accepted, failed, retry, check = [], {}, [], []
+        accepted, failed, retry, check, deferred = [], {}, [], [], []
         for sms_id, outcome in outcomes.items():
             if outcome.kind == "accepted":
                 accepted.append((sms_id, outcome.ref))
@@ -444,6 +445,11 @@ class SmsSms(models.Model):
                     CLIENT_FAILURES.get(outcome.failure, "unknown"),
                     outcome.detail,
                 )
+            elif outcome.kind == "deferred":
+                delay = provider._optical_backoff(
+                    attempts[sms_id] - 1, outcome.retry_after
+                )
+                deferred.append((sms_id, now + timedelta(seconds=delay), outcome.detail))
             elif outcome.kind == "temporary" and attempts[sms_id] >= max_attempts:
                 failed[sms_id] = (
                     "sms_server",
@@ -456,13 +462,14 @@ class SmsSms(models.Model):
         self._optical_set_accepted(accepted, now)
         self._optical_set_failed(failed, unlink_failed, from_states=("process",))
         self._optical_set_later(retry, requeue=True)
+        self._optical_set_later(deferred, requeue=True, uncount=True)
         self._optical_set_later(check, requeue=False)
         _logger.info(
             "SMS provider %s: %s accepted, %s failed, %s to retry, %s to check",
             provider.id,
             len(accepted),
             len(failed),
-            len(retry),
+            len(retry) + len(deferred),
             len(check),
         )
         self.exists().mail_message_id._notify_message_notification_update()
@@ -490,21 +497,24 @@ class SmsSms(models.Model):
         sms.sms_tracker_id._action_update_from_sms_state("pending")
         return sms
 
-    def _optical_set_later(self, rows, requeue):
+    def _optical_set_later(self, rows, requeue, uncount=False):
         """``rows`` of (id, when, details): try again (``requeue``: queued again, else
-        still in flight, to ask the provider) at ``when``."""
+        still in flight, to ask the provider) at ``when``; ``uncount``: the message
+        was not sent, the attempt does not count."""
         if not rows:
             return []
         return self._optical_update(
             """
             UPDATE sms_sms AS s
                SET state = CASE WHEN %s THEN 'outgoing' ELSE s.state END,
+                   optical_attempt_count = s.optical_attempt_count - %s,
                    optical_next_try_at = v.at, optical_failure_reason = v.reason
               FROM (VALUES %s) AS v(id, at, reason)
              WHERE s.id = v.id AND s.state = 'process'
          RETURNING s.id
             """,
             bool(requeue),
+            1 if uncount else 0,
             _values(rows),
         )
 

@@ -14,7 +14,8 @@ prints ``READY <url>`` and serves until killed), it has no Odoo import.
   reference of the benchmark.
 
 Scripted faults (``fake.script("500", "429", ...)``, consumed one per send request):
-``500``, ``503`` (with Retry-After), ``429`` (with Retry-After), ``slow`` (answers
+``500``, ``503`` (with Retry-After), ``429`` (with Retry-After), ``expire`` (Skebby:
+session expired, 401), ``slow`` (answers
 after ``slow_seconds`` and drops the message), ``reset`` (connection reset, message
 dropped), ``malformed`` (message kept, unreadable answer), ``accept_timeout``
 (message kept, answer after ``slow_seconds``). Per number rules
@@ -295,6 +296,10 @@ class FakeSkebby(FakeProvider):
         body = request._body()
         if not self._authorized(request):
             return request.reply(401, "Unauthorized", content_type="text/plain")
+        fault = self._next_fault()
+        if fault == "expire":  # the session expired: 401, log in again
+            self.expire_sessions()
+            return request.reply(401, "Session expired", content_type="text/plain")
         try:
             payload = json.loads(body)
             message, recipients = payload["message"], payload["recipient"]
@@ -320,7 +325,6 @@ class FakeSkebby(FakeProvider):
                 },
             )
 
-        fault = self._next_fault()
         if self._common_fault(request, fault, accept):
             return None
         rule = self.numbers.get(number)
