@@ -27,5 +27,8 @@
         "web.assets_backend": [
             "optical_crm_sms/static/src/sms_widget/*",
         ],
+        "web.assets_tests": [
+            "optical_crm_sms/static/tests/tours/*",
+        ],
     },
 }

@@ -8,7 +8,6 @@ from werkzeug.urls import url_join
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 from odoo.tools.mail import TEXT_URL_REGEX
 
 from ..tools import providers
@@ -464,12 +463,3 @@ class OpticalSmsProvider(models.Model):
             "cost_display": currency.format(price * length.segments) if price else "",
             "price_display": currency.format(price) if price else "",
         }
-
-    def init(self):
-        # one active provider per company, also under concurrent writes
-        self.env.cr.execute(
-            SQL(
-                "CREATE UNIQUE INDEX IF NOT EXISTS optical_sms_provider_one_active "
-                "ON optical_sms_provider (company_id) WHERE active"
-            )
-        )

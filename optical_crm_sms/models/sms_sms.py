@@ -449,7 +449,9 @@ class SmsSms(models.Model):
                 delay = provider._optical_backoff(
                     attempts[sms_id] - 1, outcome.retry_after
                 )
-                deferred.append((sms_id, now + timedelta(seconds=delay), outcome.detail))
+                deferred.append(
+                    (sms_id, now + timedelta(seconds=delay), outcome.detail)
+                )
             elif outcome.kind == "temporary" and attempts[sms_id] >= max_attempts:
                 failed[sms_id] = (
                     "sms_server",

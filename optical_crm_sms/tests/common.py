@@ -27,6 +27,7 @@ class SmsProviderMixin:
         cls.company_twilio = cls.env["res.company"].create(
             {"name": "Ottica Twilio", "country_id": italy.id}
         )
+        cls.env.user.company_ids |= cls.company_twilio
         Provider = cls.env["optical.sms.provider"]
         cls.provider = Provider.create(
             {
@@ -61,7 +62,9 @@ class SmsProviderMixin:
         self.skebby.reset()
         self.twilio.reset()
 
-    def _sms(self, count, company=None, body="Ciao cliente %(i)s, occhiali al 20%%", start=0):
+    def _sms(
+        self, count, company=None, body="Ciao cliente %(i)s, occhiali al 20%%", start=0
+    ):
         """Queued SMS to distinct Italian mobiles."""
         company = company or self.company
         return (
@@ -91,7 +94,10 @@ class SmsProviderMixin:
         for round_ in range(rounds):
             self._run_queue(minutes=90 * round_)
             left = self.env["sms.sms"].search_count(
-                [("state", "in", ("outgoing", "process")), ("optical_provider_id", "!=", False)]
+                [
+                    ("state", "in", ("outgoing", "process")),
+                    ("optical_provider_id", "!=", False),
+                ]
             )
             if not left:
                 return round_ + 1

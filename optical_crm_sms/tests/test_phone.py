@@ -6,8 +6,15 @@ from ..tools.phone import normalize_mobile
 @tagged("post_install", "-at_install")
 class TestMobileNumbers(BaseCase):
     def test_italian_mobiles_normalised(self):
-        for raw in ("333 1234567", "+39 333 123 4567", "0039 3331234567", "333-123.4567"):
-            self.assertEqual(normalize_mobile(raw, "IT"), ("+393331234567", False, ""), raw)
+        for raw in (
+            "333 1234567",
+            "+39 333 123 4567",
+            "0039 3331234567",
+            "333-123.4567",
+        ):
+            self.assertEqual(
+                normalize_mobile(raw, "IT"), ("+393331234567", False, ""), raw
+            )
 
     def test_region_from_company_country(self):
         self.assertEqual(normalize_mobile("0470 12 34 56", "BE").e164, "+32470123456")
@@ -28,4 +35,6 @@ class TestMobileNumbers(BaseCase):
             self.assertEqual(normalize_mobile(raw, "IT").error, "several", raw)
         result = normalize_mobile("333 1234567 int. 12", "IT")
         self.assertEqual((result.error, result.detail), ("extension", "12"))
-        self.assertEqual(normalize_mobile("333 1234567 ext. 4", "IT").error, "extension")
+        self.assertEqual(
+            normalize_mobile("333 1234567 ext. 4", "IT").error, "extension"
+        )

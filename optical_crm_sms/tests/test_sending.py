@@ -23,7 +23,9 @@ class TestSkebbySending(SmsProviderCase):
             self.assertLessEqual(len(ref), 32)
         self.assertEqual(set(sms.mapped("state")), {"pending"})
         self.assertEqual(set(sms.mapped("optical_provider_id").ids), {self.provider.id})
-        self.assertEqual(set(sms.mapped("optical_provider_ref")), set(sms.mapped("uuid")))
+        self.assertEqual(
+            set(sms.mapped("optical_provider_ref")), set(sms.mapped("uuid"))
+        )
         stats = self.skebby.stats()
         self.assertEqual((stats["accepted"], stats["duplicates"]), (12, 0))
         self.assertEqual(set(self.skebby.messages), set(sms.mapped("uuid")))
@@ -39,8 +41,16 @@ class TestSkebbySending(SmsProviderCase):
     def test_numbers_normalised_and_refused_with_reason(self):
         sms = self.env["sms.sms"].create(
             [
-                {"number": "333 765 4321", "body": "ok", "optical_company_id": self.company.id},
-                {"number": "02 12345678", "body": "fisso", "optical_company_id": self.company.id},
+                {
+                    "number": "333 765 4321",
+                    "body": "ok",
+                    "optical_company_id": self.company.id,
+                },
+                {
+                    "number": "02 12345678",
+                    "body": "fisso",
+                    "optical_company_id": self.company.id,
+                },
                 {
                     "number": "333 1234567 / 347 1234567",
                     "body": "due",
@@ -51,7 +61,11 @@ class TestSkebbySending(SmsProviderCase):
                     "body": "interno",
                     "optical_company_id": self.company.id,
                 },
-                {"number": "12", "body": "corto", "optical_company_id": self.company.id},
+                {
+                    "number": "12",
+                    "body": "corto",
+                    "optical_company_id": self.company.id,
+                },
             ]
         )
         self._run_queue()
@@ -59,7 +73,10 @@ class TestSkebbySending(SmsProviderCase):
         self.assertEqual((ok.state, ok.number), ("pending", "+393337654321"))
         self.assertEqual(self.skebby.messages[ok.uuid]["recipient"], "+393337654321")
         self.assertEqual(
-            [(s.state, s.failure_type) for s in (landline, several, extension, invalid)],
+            [
+                (s.state, s.failure_type)
+                for s in (landline, several, extension, invalid)
+            ],
             [
                 ("error", "optical_not_mobile"),
                 ("error", "optical_several_numbers"),
@@ -100,7 +117,9 @@ class TestSkebbySending(SmsProviderCase):
         now = fields.Datetime.now()
         for message in sms:
             # Retry-After 2 s < backoff of 60 s for a first attempt
-            self.assertGreaterEqual(message.optical_next_try_at, now + timedelta(seconds=50))
+            self.assertGreaterEqual(
+                message.optical_next_try_at, now + timedelta(seconds=50)
+            )
         # only the first one was sent: the others' attempt does not count
         self.assertEqual(sms.mapped("optical_attempt_count"), [1, 0, 0, 0, 0, 0])
         self._run_queue()  # not due yet: nothing sent
@@ -176,7 +195,13 @@ class TestSkebbySending(SmsProviderCase):
         reached, lost = self._sms(2)
         now = fields.Datetime.now()
         items = [
-            {"id": s.id, "uuid": s.uuid, "number": s.number, "body": s.body, "callback": False}
+            {
+                "id": s.id,
+                "uuid": s.uuid,
+                "number": s.number,
+                "body": s.body,
+                "callback": False,
+            }
             for s in reached | lost
         ]
         (reached | lost)._optical_mark_in_flight(self.provider, items, now)

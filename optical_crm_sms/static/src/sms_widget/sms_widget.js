@@ -19,19 +19,43 @@ patch(SmsWidget.prototype, {
         super.setup(...arguments);
         this.opticalOrm = useService("orm");
         this.optical = useState({ info: null });
+        this.opticalDraft = null;
         this.opticalRefresh = useDebounced(() => this.opticalFetch(), 200);
+        // live while typing: the record only gets the text when the field is left
+        useEffect(
+            (el) => {
+                if (!el) {
+                    return;
+                }
+                const onInput = () => {
+                    this.opticalDraft = el.value;
+                    this.opticalRefresh();
+                };
+                el.addEventListener("input", onInput);
+                return () => el.removeEventListener("input", onInput);
+            },
+            () => [this.textareaRef && this.textareaRef.el]
+        );
         useEffect(
             () => {
+                this.opticalDraft = null;
                 this.opticalRefresh();
             },
             () => {
                 const options = this.opticalOptions();
-                return [this.opticalText(), options.unsubscribe, options.landing];
+                return [
+                    this.props.record.data[this.props.name] || "",
+                    options.unsubscribe,
+                    options.landing,
+                ];
             }
         );
     },
 
     opticalText() {
+        if (this.opticalDraft !== null) {
+            return this.opticalDraft;
+        }
         return this.props.record.data[this.props.name] || "";
     },
 
