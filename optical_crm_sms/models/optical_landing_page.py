@@ -98,7 +98,8 @@ class OpticalLandingPage(models.Model):
             if not 1 <= page.validity_days <= 365:
                 raise ValidationError(
                     self.env._(
-                        "The links of “%(page)s” must stay valid between 1 and 365 days.",
+                        "The links of “%(page)s” must stay valid between 1 and 365 "
+                        "days.",
                         page=page.name,
                     )
                 )

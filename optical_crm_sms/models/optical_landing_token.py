@@ -119,7 +119,7 @@ class OpticalLandingToken(models.Model):
         )
 
     def _book(self, slot, day=None):
-        """Visit requested from the page: touchpoint and activity for the shop (once)."""
+        """Visit requested on the page: touchpoint and activity for the shop, once."""
         self.ensure_one()
         link = self.sudo()
         if link.booked_at:
@@ -138,7 +138,8 @@ class OpticalLandingToken(models.Model):
             )
         summary = self.env._("Visit request: %(offer)s", offer=page.name)
         note = self.env._(
-            "Requested from the SMS landing page “%(offer)s”: call back to book a visit "
+            "Requested from the SMS landing page “%(offer)s”: call back to book a "
+            "visit "
             "(preferred: %(when)s).",
             offer=page.name,
             when=when,

@@ -184,7 +184,8 @@ class OpticalSmsProvider(models.Model):
             if provider.timeout <= 0 or provider.parallel_requests <= 0:
                 raise ValidationError(
                     self.env._(
-                        "The timeout and the number of parallel requests of “%(provider)s”"
+                        "The timeout and the number of parallel requests of "
+                        "“%(provider)s”"
                         " must be positive.",
                         provider=provider.name,
                     )

@@ -274,14 +274,16 @@ class SmsSms(models.Model):
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         groups = self._optical_split()
         iap = groups.pop(False, None)
+        res = None
         if iap:
-            super(SmsSms, iap)._send(
+            res = super(SmsSms, iap)._send(
                 unlink_failed=unlink_failed,
                 unlink_sent=unlink_sent,
                 raise_exception=raise_exception,
             )
         for provider, sms in groups.items():
             sms._optical_send(provider, unlink_failed=unlink_failed)
+        return res
 
     @api.model
     def _process_queue(self, ids=None):
@@ -483,7 +485,8 @@ class SmsSms(models.Model):
         ids = self._optical_update(
             """
             UPDATE sms_sms AS s
-               SET state = 'pending', failure_type = NULL, optical_failure_reason = NULL,
+               SET state = 'pending', failure_type = NULL,
+                   optical_failure_reason = NULL,
                    optical_provider_ref = COALESCE(v.ref, s.optical_provider_ref),
                    optical_sent_at = COALESCE(s.optical_sent_at, %s),
                    optical_next_try_at = NULL
@@ -529,7 +532,8 @@ class SmsSms(models.Model):
         ids = self._optical_update(
             """
             UPDATE sms_sms AS s
-               SET state = 'error', failure_type = v.failure, optical_failure_reason = v.reason,
+               SET state = 'error', failure_type = v.failure,
+                   optical_failure_reason = v.reason,
                    optical_next_try_at = NULL, to_delete = %s
               FROM (VALUES %s) AS v(id, failure, reason)
              WHERE s.id = v.id AND s.state IN %s
@@ -574,7 +578,8 @@ class SmsSms(models.Model):
                  WHERE state = 'process' AND optical_provider_id IS NOT NULL
                    AND to_delete IS NOT TRUE
                    AND (optical_next_try_at <= %s
-                        OR (optical_next_try_at IS NULL AND optical_in_flight_since <= %s))
+                        OR (optical_next_try_at IS NULL
+                            AND optical_in_flight_since <= %s))
                  ORDER BY id LIMIT %s
                    FOR NO KEY UPDATE SKIP LOCKED
                 """,

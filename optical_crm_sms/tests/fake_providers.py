@@ -1,8 +1,9 @@
 """Fake SMS providers: real HTTP servers on 127.0.0.1 speaking each provider's API.
 
-Importable by any test or benchmark (``odoo.addons.optical_crm_sms.tests.fake_providers``)
-and runnable as a script in its own process (``python3 fake_providers.py skebby``
-prints ``READY <url>`` and serves until killed), it has no Odoo import.
+Importable by any test or benchmark
+(``odoo.addons.optical_crm_sms.tests.fake_providers``) and runnable as a script in
+its own process (``python3 fake_providers.py skebby`` prints ``READY <url>`` and
+serves until killed), it has no Odoo import.
 
 * ``FakeSkebby``: the Skebby / Esendex REST API: ``GET login`` or ``GET token``
   (basic authentication) answering ``user_key;key``, ``POST sms`` (headers
@@ -29,6 +30,7 @@ messages, in order: a key twice is a duplicate), ``messages`` (key -> message),
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -54,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake = None  # set per server
 
-    def log_message(self, format, *args):  # noqa: A002 - silence the access log
+    def log_message(self, *args):  # silence the access log
         return
 
     def _body(self):
@@ -94,16 +96,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             self.wfile.flush()
         except OSError:
-            pass  # the client gave up (timeout): nothing to answer to
+            self.close_connection = True  # the client gave up (timeout)
 
     def reset_connection(self):
         """Close the socket with a TCP reset and no answer."""
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
-        except OSError:
-            pass
         self.close_connection = True
         self.connection.close()
 
@@ -167,6 +167,7 @@ class FakeProvider:
             self.lookups = 0
             self.accepted = []
             self.messages = {}
+        return self
 
     def script(self, *faults):
         """Faults for the next send requests, in order (``None`` for a normal one)."""
@@ -255,6 +256,7 @@ class FakeSkebby(FakeProvider):
         with self.lock:
             self.session_keys = set()
             self.logins = 0
+        return self
 
     def expire_sessions(self):
         with self.lock:
@@ -559,7 +561,8 @@ def main(argv):
     kind = argv[1] if len(argv) > 1 else "skebby"
     port = int(argv[2]) if len(argv) > 2 else 0
     fake = FAKES[kind](port=port).start()
-    print(f"READY {fake.url}", flush=True)
+    sys.stdout.write(f"READY {fake.url}\n")
+    sys.stdout.flush()
     try:
         while True:
             time.sleep(3600)

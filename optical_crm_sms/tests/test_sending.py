@@ -188,7 +188,7 @@ class TestSkebbySending(SmsProviderCase):
         self.assertEqual((stats["send_requests"], stats["accepted"]), (4, 3))
 
     def test_crash_after_marking_in_flight(self):
-        """A worker died after marking in flight: ask the provider, never resend blindly.
+        """A worker died after marking in flight: ask the provider, never resend.
 
         One message had reached the provider before the crash, the other had not.
         """
