@@ -2,7 +2,6 @@ import logging
 import re
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from werkzeug.urls import url_join
 
@@ -291,15 +290,31 @@ class OpticalSmsProvider(models.Model):
         size = max(1, min(self.parallel_requests or 1, len(items)))
         http = providers.new_pool(size)
         client = self._optical_client(http)
+        results = [None] * len(items)
+        todo = iter(enumerate(items))
+        lock = threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    index, item = next(todo, (None, None))
+                if index is None:
+                    return
+                results[index] = func(client, item)
+
         try:
-            if size == 1:
-                return [func(client, item) for item in items]
-            with ThreadPoolExecutor(
-                max_workers=size, thread_name_prefix="optical-sms"
-            ) as ex:
-                return list(ex.map(lambda item: func(client, item), items))
+            threads = [
+                threading.Thread(target=work, name=f"optical-sms-{n}", daemon=True)
+                for n in range(size - 1)
+            ]
+            for thread in threads:
+                thread.start()
+            work()  # this thread works too
+            for thread in threads:
+                thread.join()
         finally:
             http.clear()
+        return results
 
     def _optical_call_send(self, items):
         """Send ``items`` (dicts with id, uuid, number, body, callback).

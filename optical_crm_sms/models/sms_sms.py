@@ -104,7 +104,8 @@ GIVE_UP_UNKNOWN = timedelta(hours=24)  # provider unreachable: outcome unknown
 POLL_AFTER = timedelta(minutes=10)  # leave time to the delivery report first
 POLL_EVERY = timedelta(minutes=30)
 POLL_WINDOW = timedelta(days=3)
-QUEUE_LIMIT = 10000
+QUEUE_LIMIT = 10000  # per run of the scheduled action, as in Odoo
+QUEUE_PAGE = 1000
 IN_FLIGHT_FIELDS = [
     "state",
     "number",
@@ -139,10 +140,12 @@ def _send_after_commit(dbname, uid, context, ids):
         _logger.exception("SMS sending after commit failed; the SMS queue will retry")
 
 
-def _values(rows):
-    """SQL ``VALUES`` list of tuples."""
+def _unnest(rows, types):
+    """``unnest(...)`` of the columns of ``rows`` (one array per column)."""
+    columns = list(zip(*rows, strict=True)) or [() for _type in types]
     return SQL(", ").join(
-        SQL("(%s)", SQL(", ").join(SQL("%s", value) for value in row)) for row in rows
+        SQL(f"%s::{sql_type}[]", list(column))
+        for column, sql_type in zip(columns, types, strict=True)
     )
 
 
@@ -304,19 +307,31 @@ class SmsSms(models.Model):
             ("optical_next_try_at", "=", False),
             ("optical_next_try_at", "<=", now),
         ]
-        filtered_ids = self.search(domain, limit=QUEUE_LIMIT, order="id").ids
-        ids = sorted(set(filtered_ids) & set(ids)) if ids else filtered_ids
-        res = None
+        wanted = set(ids) if ids else None
+        res, last_id, done, more = None, 0, 0, False
         try:
-            res = self.browse(ids).send(
-                unlink_failed=False,
-                unlink_sent=True,
-                auto_commit=auto_commit,
-                raise_exception=False,
-            )
+            # pages of the queue: memory stays flat however long the queue is
+            while True:
+                if done >= QUEUE_LIMIT:
+                    more = True
+                    break
+                page = self.search(
+                    domain + [("id", ">", last_id)], limit=QUEUE_PAGE, order="id"
+                ).ids
+                if not page:
+                    break
+                last_id, done = page[-1], done + len(page)
+                todo = page if wanted is None else [i for i in page if i in wanted]
+                if todo:
+                    res = self.browse(todo).send(
+                        unlink_failed=False,
+                        unlink_sent=True,
+                        auto_commit=auto_commit,
+                        raise_exception=False,
+                    )
         except Exception:
             _logger.exception("Failed processing SMS queue")
-        self._optical_schedule_queue(more=len(filtered_ids) >= QUEUE_LIMIT)
+        self._optical_schedule_queue(more=more)
         return res
 
     @api.model
@@ -367,37 +382,45 @@ class SmsSms(models.Model):
     def _optical_send(self, provider, unlink_failed=False):
         """Send this batch through ``provider`` (see the module docstring)."""
         now = fields.Datetime.now()
-        due = [
-            sms.id
-            for sms in self
-            if sms.state == "outgoing"
-            and not sms.to_delete
-            and (not sms.optical_next_try_at or sms.optical_next_try_at <= now)
-        ]
-        locked = self._optical_lock(due, "outgoing")
-        if not locked:
+        self.env.flush_all()
+        # lock the due queued rows (another worker skips them) and read them
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, uuid, number, body FROM sms_sms
+                 WHERE id IN %s AND state = 'outgoing' AND to_delete IS NOT TRUE
+                   AND (optical_next_try_at IS NULL OR optical_next_try_at <= %s)
+                 ORDER BY id
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                tuple(self.ids),
+                now,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
             return
         region = provider.company_id.country_id.code
+        callback = provider.provider_type == "twilio" and provider._optical_report_url()
         refused, items = {}, []
-        for sms in self.browse(locked):
-            number = normalize_mobile(sms.number, region)
+        for sms_id, uuid, raw_number, body in rows:
+            number = normalize_mobile(raw_number, region)
             if number.error:
-                refused[sms.id] = (
+                refused[sms_id] = (
                     NUMBER_FAILURES[number.error],
                     number.detail or False,
                 )
                 continue
             items.append(
                 {
-                    "id": sms.id,
-                    "uuid": sms.uuid,
+                    "id": sms_id,
+                    "uuid": uuid,
                     "number": number.e164,
-                    "body": sms.body or "",
-                    "callback": provider.provider_type == "twilio"
-                    and provider._optical_report_url(sms.uuid),
+                    "body": body or "",
+                    "callback": callback and f"{callback}?ref={uuid}",
                 }
             )
-        self._optical_mark_in_flight(provider, items, now)
+        attempts = self._optical_mark_in_flight(provider, items, now)
         self._optical_set_failed(refused, unlink_failed, from_states=("outgoing",))
         if not items:
             return
@@ -408,35 +431,53 @@ class SmsSms(models.Model):
             self._optical_lock(item_ids, "process", skip_locked=False)
         _logger.info("Sending %s SMS through provider %s", len(items), provider.id)
         outcomes = provider._optical_call_send(items)
-        self.browse(item_ids)._optical_reconcile(provider, outcomes, unlink_failed)
-
-    def _optical_mark_in_flight(self, provider, items, now):
-        if not items:
-            return []
-        return self._optical_update(
-            """
-            UPDATE sms_sms AS s
-               SET state = 'process', number = v.number, optical_provider_id = %s,
-                   optical_provider_ref = CASE WHEN %s THEN s.uuid END,
-                   optical_in_flight_since = %s, optical_next_try_at = NULL,
-                   optical_attempt_count = COALESCE(s.optical_attempt_count, 0) + 1,
-                   write_date = %s, write_uid = %s
-              FROM (VALUES %s) AS v(id, number)
-             WHERE s.id = v.id AND s.state = 'outgoing'
-         RETURNING s.id
-            """,
-            provider.id,
-            provider.provider_type == "skebby",
-            now,
-            now,
-            self.env.uid,
-            _values((item["id"], item["number"]) for item in items),
+        self.browse(item_ids)._optical_reconcile(
+            provider,
+            outcomes,
+            unlink_failed,
+            attempts=attempts,
+            uuids={item["id"]: item["uuid"] for item in items},
         )
 
-    def _optical_reconcile(self, provider, outcomes, unlink_failed=False):
+    def _optical_mark_in_flight(self, provider, items, now):
+        """Mark ``items`` in flight; return ``{id: attempt number}``."""
+        if not items:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sms_sms AS s
+                   SET state = 'process', number = v.number, optical_provider_id = %s,
+                       optical_provider_ref = CASE WHEN %s THEN s.uuid END,
+                       optical_in_flight_since = %s, optical_next_try_at = NULL,
+                       optical_attempt_count = COALESCE(s.optical_attempt_count, 0) + 1,
+                       write_date = %s, write_uid = %s
+                  FROM unnest(%s) AS v(id, number)
+                 WHERE s.id = v.id AND s.state = 'outgoing'
+             RETURNING s.id, s.optical_attempt_count
+                """,
+                provider.id,
+                provider.provider_type == "skebby",
+                now,
+                now,
+                self.env.uid,
+                _unnest(
+                    ((item["id"], item["number"]) for item in items), ("int", "varchar")
+                ),
+            )
+        )
+        attempts = dict(self.env.cr.fetchall())
+        self.env["sms.sms"].invalidate_model(IN_FLIGHT_FIELDS)
+        return attempts
+
+    def _optical_reconcile(
+        self, provider, outcomes, unlink_failed=False, attempts=None, uuids=None
+    ):
         """Write the outcome of each call (``{id: Outcome}``) on its message."""
         now = fields.Datetime.now()
-        attempts = {sms.id: sms.optical_attempt_count for sms in self}
+        if attempts is None:
+            attempts = {sms.id: sms.optical_attempt_count for sms in self}
         max_attempts = max(provider.max_attempts, 1)
         accepted, failed, retry, check, deferred = [], {}, [], [], []
         for sms_id, outcome in outcomes.items():
@@ -463,7 +504,7 @@ class SmsSms(models.Model):
                 delay = provider._optical_backoff(attempts[sms_id], outcome.retry_after)
                 target = retry if outcome.kind == "temporary" else check
                 target.append((sms_id, now + timedelta(seconds=delay), outcome.detail))
-        self._optical_set_accepted(accepted, now)
+        self._optical_set_accepted(accepted, now, uuids=uuids)
         self._optical_set_failed(failed, unlink_failed, from_states=("process",))
         self._optical_set_later(retry, requeue=True)
         self._optical_set_later(deferred, requeue=True, uncount=True)
@@ -478,8 +519,13 @@ class SmsSms(models.Model):
         )
         self.exists().mail_message_id._notify_message_notification_update()
 
-    def _optical_set_accepted(self, pairs, now, from_states=("process", "outgoing")):
-        """``pairs`` of (id, provider reference): the provider has the message."""
+    def _optical_set_accepted(
+        self, pairs, now, from_states=("process", "outgoing"), uuids=None
+    ):
+        """``pairs`` of (id, provider reference): the provider has the message.
+
+        ``uuids`` (``{id: uuid}``), when known, saves reading them again.
+        """
         if not pairs:
             return self.browse()
         ids = self._optical_update(
@@ -490,16 +536,26 @@ class SmsSms(models.Model):
                    optical_provider_ref = COALESCE(v.ref, s.optical_provider_ref),
                    optical_sent_at = COALESCE(s.optical_sent_at, %s),
                    optical_next_try_at = NULL
-              FROM (VALUES %s) AS v(id, ref)
+              FROM unnest(%s) AS v(id, ref)
              WHERE s.id = v.id AND s.state IN %s
          RETURNING s.id
             """,
             now,
-            _values((sms_id, ref or None) for sms_id, ref in pairs),
+            _unnest(
+                ((sms_id, ref or None) for sms_id, ref in pairs), ("int", "varchar")
+            ),
             tuple(from_states),
         )
         sms = self.browse(ids).with_context(sms_skip_msg_notification=True)
-        sms.sms_tracker_id._action_update_from_sms_state("pending")
+        if uuids is None:
+            trackers = sms.sms_tracker_id
+        else:
+            trackers = self.env["sms.tracker"].search(
+                [("sms_uuid", "in", [uuids[sms_id] for sms_id in ids])]
+            )
+        trackers.with_context(
+            sms_skip_msg_notification=True
+        )._action_update_from_sms_state("pending")
         return sms
 
     def _optical_set_later(self, rows, requeue, uncount=False):
@@ -514,13 +570,13 @@ class SmsSms(models.Model):
                SET state = CASE WHEN %s THEN 'outgoing' ELSE s.state END,
                    optical_attempt_count = s.optical_attempt_count - %s,
                    optical_next_try_at = v.at, optical_failure_reason = v.reason
-              FROM (VALUES %s) AS v(id, at, reason)
+              FROM unnest(%s) AS v(id, at, reason)
              WHERE s.id = v.id AND s.state = 'process'
          RETURNING s.id
             """,
             bool(requeue),
             1 if uncount else 0,
-            _values(rows),
+            _unnest(rows, ("int", "timestamp", "varchar")),
         )
 
     def _optical_set_failed(
@@ -535,14 +591,17 @@ class SmsSms(models.Model):
                SET state = 'error', failure_type = v.failure,
                    optical_failure_reason = v.reason,
                    optical_next_try_at = NULL, to_delete = %s
-              FROM (VALUES %s) AS v(id, failure, reason)
+              FROM unnest(%s) AS v(id, failure, reason)
              WHERE s.id = v.id AND s.state IN %s
          RETURNING s.id
             """,
             bool(unlink_failed),
-            _values(
-                (sms_id, failure, reason or None)
-                for sms_id, (failure, reason) in failed.items()
+            _unnest(
+                (
+                    (sms_id, failure, reason or None)
+                    for sms_id, (failure, reason) in failed.items()
+                ),
+                ("int", "varchar", "varchar"),
             ),
             tuple(from_states),
         )

@@ -52,12 +52,53 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class _Headers(dict):
+    """Request headers, names case-insensitive."""
+
+    def get(self, key, default=None):
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key):
+        return super().__getitem__(key.lower())
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake = None  # set per server
 
     def log_message(self, *args):  # silence the access log
         return
+
+    def parse_request(self):
+        """A lean HTTP/1.1 request parser (the standard one parses headers with
+        the email package: too slow for a benchmark fake on a small machine)."""
+        self.command, self.request_version = None, "HTTP/0.9"
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = requestline
+        words = requestline.split()
+        if len(words) != 3:
+            self.send_error(400, "Bad request")
+            return False
+        self.command, self.path, self.request_version = words
+        headers = _Headers()
+        while True:
+            line = self.rfile.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            key, _sep, value = line.decode("iso-8859-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        self.headers = headers
+        connection = headers.get("Connection", "").lower()
+        self.close_connection = connection == "close" or (
+            self.request_version == "HTTP/1.0" and connection != "keep-alive"
+        )
+        return True
+
+    def setup(self):
+        result = super().setup()
+        # answer at once (no Nagle delay between the headers and the body)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return result
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)

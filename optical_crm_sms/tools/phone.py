@@ -10,6 +10,7 @@
 * ``not_mobile``: a valid number that is not a mobile one (landline, toll free...).
 """
 
+import functools
 import re
 from collections import namedtuple
 
@@ -26,6 +27,7 @@ _MOBILE_TYPES = {
 _MAX_DIGITS = 15  # E.164
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_mobile(raw, region=None):
     """Normalise ``raw`` to E.164 if it is one mobile number (see module doc).
 
@@ -44,9 +46,11 @@ def normalize_mobile(raw, region=None):
         return MobileNumber(False, "invalid", raw)
     if number.extension:
         return MobileNumber(False, "extension", number.extension)
-    if not phonenumbers.is_valid_number(number):
+    # number_type() is UNKNOWN exactly when the number is not valid
+    number_type = phonenumbers.number_type(number)
+    if number_type == phonenumbers.PhoneNumberType.UNKNOWN:
         return MobileNumber(False, "invalid", raw)
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    if number_type not in _MOBILE_TYPES:
         return MobileNumber(False, "not_mobile", raw)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return MobileNumber(e164, False, "")
