@@ -6,10 +6,11 @@ import threading
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.mail import TEXT_URL_REGEX
 
 from ..tools import providers
+from ..tools.phone import normalize_mobile
 from ..tools.sms_length import gsm7_replacement, non_gsm7_characters, sms_length
 
 _logger = logging.getLogger(__name__)
@@ -319,15 +320,23 @@ class OpticalSmsProvider(models.Model):
     def _optical_call_send(self, items):
         """Send ``items`` (dicts with id, uuid, number, body, callback).
 
-        Returns ``{id: Outcome}``. After a rate limit (429) or a refusal that applies
-        to every message (credentials, credit), the messages not sent yet are not
-        sent: they get the same outcome.
+        Numbers are normalised first (mobile only, region of the company): a number
+        refused gets a permanent outcome and is never sent; the E.164 number used is
+        left in ``item["e164"]``. Returns ``{id: Outcome}``. After a rate limit (429)
+        or a refusal that applies to every message (credentials, credit), the
+        messages not sent yet are not sent: they get the same outcome.
         """
         self.ensure_one()
         stop = {}
         lock = threading.Lock()
+        region = self.company_id.country_id.code
 
         def send(client, item):
+            # normalised here, in parallel with the other calls' network waits
+            number = normalize_mobile(item["number"], region)
+            if number.error:
+                return item["id"], providers.permanent(number.error, number.detail)
+            item["e164"] = number.e164
             with lock:
                 outcome = stop.get("outcome")
             if outcome and outcome.kind == "temporary":
@@ -342,10 +351,10 @@ class OpticalSmsProvider(models.Model):
                 outcome = error
             elif client.kind == "twilio":
                 outcome = client.send(
-                    item["uuid"], item["number"], item["body"], item["callback"]
+                    item["uuid"], number.e164, item["body"], item["callback"]
                 )
             else:
-                outcome = client.send(item["uuid"], item["number"], item["body"])
+                outcome = client.send(item["uuid"], number.e164, item["body"])
             if (outcome.kind == "temporary" and outcome.retry_after) or (
                 outcome.kind == "permanent" and outcome.failure in ("account", "credit")
             ):
@@ -454,14 +463,16 @@ class OpticalSmsProvider(models.Model):
         )
         if res_model == "mailing.mailing":
             mailing = self.env["mailing.mailing"].browse(res_id or [])
-            placeholders = mailing.get_sms_link_replacements_placeholders()
-            sent = re.sub(TEXT_URL_REGEX, placeholders["link"], sent)
-            if options.get("unsubscribe") or alias:
-                sent += placeholders["unsubscribe"]
-            if options.get("landing"):
-                sent += "\n" + url_join(
-                    company.get_base_url(), LANDING_LINK_PLACEHOLDER
-                )
+            try:
+                placeholders = mailing.get_sms_link_replacements_placeholders()
+            except AccessError:  # read-only user: count the text as it is
+                placeholders = None
+            if placeholders:
+                sent = re.sub(TEXT_URL_REGEX, placeholders["link"], sent)
+                if options.get("unsubscribe") or alias:
+                    sent += placeholders["unsubscribe"]
+                if options.get("landing"):
+                    sent += placeholders["landing"]
         length = sms_length(sent)
         price = company._optical_sms_price_per_segment()
         currency = company.currency_id

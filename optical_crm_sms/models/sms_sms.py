@@ -68,6 +68,7 @@ NUMBER_FAILURES = {
     "invalid": "sms_number_format",
     "not_mobile": "optical_not_mobile",
 }
+CLIENT_FAILURES.update(NUMBER_FAILURES)
 # how far a message has gone: reports only move it forward
 SMS_RANK = {
     "outgoing": 0,
@@ -400,30 +401,18 @@ class SmsSms(models.Model):
         rows = self.env.cr.fetchall()
         if not rows:
             return
-        region = provider.company_id.country_id.code
         callback = provider.provider_type == "twilio" and provider._optical_report_url()
-        refused, items = {}, []
-        for sms_id, uuid, raw_number, body in rows:
-            number = normalize_mobile(raw_number, region)
-            if number.error:
-                refused[sms_id] = (
-                    NUMBER_FAILURES[number.error],
-                    number.detail or False,
-                )
-                continue
-            items.append(
-                {
-                    "id": sms_id,
-                    "uuid": uuid,
-                    "number": number.e164,
-                    "body": body or "",
-                    "callback": callback and f"{callback}?ref={uuid}",
-                }
-            )
+        items = [
+            {
+                "id": sms_id,
+                "uuid": uuid,
+                "number": number,
+                "body": body or "",
+                "callback": callback and f"{callback}?ref={uuid}",
+            }
+            for sms_id, uuid, number, body in rows
+        ]
         attempts = self._optical_mark_in_flight(provider, items, now)
-        self._optical_set_failed(refused, unlink_failed, from_states=("outgoing",))
-        if not items:
-            return
         item_ids = [item["id"] for item in items]
         if self._optical_autocommit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -437,6 +426,7 @@ class SmsSms(models.Model):
             unlink_failed,
             attempts=attempts,
             uuids={item["id"]: item["uuid"] for item in items},
+            numbers={item["id"]: item.get("e164") for item in items},
         )
 
     def _optical_mark_in_flight(self, provider, items, now):
@@ -448,13 +438,12 @@ class SmsSms(models.Model):
             SQL(
                 """
                 UPDATE sms_sms AS s
-                   SET state = 'process', number = v.number, optical_provider_id = %s,
+                   SET state = 'process', optical_provider_id = %s,
                        optical_provider_ref = CASE WHEN %s THEN s.uuid END,
                        optical_in_flight_since = %s, optical_next_try_at = NULL,
                        optical_attempt_count = COALESCE(s.optical_attempt_count, 0) + 1,
                        write_date = %s, write_uid = %s
-                  FROM unnest(%s) AS v(id, number)
-                 WHERE s.id = v.id AND s.state = 'outgoing'
+                 WHERE s.id = ANY(%s) AND s.state = 'outgoing'
              RETURNING s.id, s.optical_attempt_count
                 """,
                 provider.id,
@@ -462,9 +451,7 @@ class SmsSms(models.Model):
                 now,
                 now,
                 self.env.uid,
-                _unnest(
-                    ((item["id"], item["number"]) for item in items), ("int", "varchar")
-                ),
+                [item["id"] for item in items],
             )
         )
         attempts = dict(self.env.cr.fetchall())
@@ -472,7 +459,13 @@ class SmsSms(models.Model):
         return attempts
 
     def _optical_reconcile(
-        self, provider, outcomes, unlink_failed=False, attempts=None, uuids=None
+        self,
+        provider,
+        outcomes,
+        unlink_failed=False,
+        attempts=None,
+        uuids=None,
+        numbers=None,
     ):
         """Write the outcome of each call (``{id: Outcome}``) on its message."""
         now = fields.Datetime.now()
@@ -482,7 +475,7 @@ class SmsSms(models.Model):
         accepted, failed, retry, check, deferred = [], {}, [], [], []
         for sms_id, outcome in outcomes.items():
             if outcome.kind == "accepted":
-                accepted.append((sms_id, outcome.ref))
+                accepted.append((sms_id, outcome.ref, (numbers or {}).get(sms_id)))
             elif outcome.kind == "permanent":
                 failed[sms_id] = (
                     CLIENT_FAILURES.get(outcome.failure, "unknown"),
@@ -522,7 +515,8 @@ class SmsSms(models.Model):
     def _optical_set_accepted(
         self, pairs, now, from_states=("process", "outgoing"), uuids=None
     ):
-        """``pairs`` of (id, provider reference): the provider has the message.
+        """``pairs`` of (id, provider reference[, E.164 number used]): the provider
+        has the message.
 
         ``uuids`` (``{id: uuid}``), when known, saves reading them again.
         """
@@ -534,15 +528,20 @@ class SmsSms(models.Model):
                SET state = 'pending', failure_type = NULL,
                    optical_failure_reason = NULL,
                    optical_provider_ref = COALESCE(v.ref, s.optical_provider_ref),
+                   number = COALESCE(v.number, s.number),
                    optical_sent_at = COALESCE(s.optical_sent_at, %s),
                    optical_next_try_at = NULL
-              FROM unnest(%s) AS v(id, ref)
+              FROM unnest(%s) AS v(id, ref, number)
              WHERE s.id = v.id AND s.state IN %s
          RETURNING s.id
             """,
             now,
             _unnest(
-                ((sms_id, ref or None) for sms_id, ref in pairs), ("int", "varchar")
+                (
+                    (row[0], row[1] or None, row[2] if len(row) > 2 else None)
+                    for row in pairs
+                ),
+                ("int", "varchar", "varchar"),
             ),
             tuple(from_states),
         )
@@ -657,6 +656,7 @@ class SmsSms(models.Model):
 
     def _optical_recover_batch(self, provider, now):
         items, rows = [], {}
+        region = provider.company_id.country_id.code
         for sms in self:
             rows[sms.id] = (
                 sms.optical_attempt_count,
@@ -667,7 +667,8 @@ class SmsSms(models.Model):
                 {
                     "id": sms.id,
                     "ref": sms.optical_provider_ref or sms.uuid,
-                    "number": sms.number,
+                    # the number as it was sent
+                    "number": normalize_mobile(sms.number, region).e164 or sms.number,
                     "body": sms.body or "",
                     "since": (sms.optical_in_flight_since or now) - timedelta(days=1),
                 }

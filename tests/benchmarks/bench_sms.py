@@ -137,7 +137,7 @@ def setup_companies(env, urls):
             "username": FakeSkebby.username,
             "password": FakeSkebby.password,
             "sender": "OtticaRossi",
-            "parallel_requests": 8,
+            "parallel_requests": 12,
             "company_id": skebby_company.id,
         }
     )
@@ -149,7 +149,7 @@ def setup_companies(env, urls):
             "account_sid": FakeTwilio.account_sid,
             "auth_token": FakeTwilio.auth_token,
             "sender": "OtticaTw",
-            "parallel_requests": 8,
+            "parallel_requests": 12,
             "company_id": twilio_company.id,
         }
     )

@@ -69,16 +69,21 @@ patch(SmsWidget.prototype, {
 
     async opticalFetch() {
         const record = this.props.record;
-        const info = await this.opticalOrm.silent.call(
-            "optical.sms.provider",
-            "optical_sms_preview",
-            [this.opticalText()],
-            {
-                res_model: record.resModel,
-                res_id: record.resId || false,
-                options: this.opticalOptions(),
-            }
-        );
+        let info = null;
+        try {
+            info = await this.opticalOrm.silent.call(
+                "optical.sms.provider",
+                "optical_sms_preview",
+                [this.opticalText()],
+                {
+                    res_model: record.resModel,
+                    res_id: record.resId || false,
+                    options: this.opticalOptions(),
+                }
+            );
+        } catch {
+            // the counter falls back to Odoo's own count
+        }
         if (this.optical) {
             this.optical.info = info;
         }
