@@ -40,6 +40,23 @@ class MailingMailing(models.Model):
             values["mass_sms_allow_unsubscribe"] = True
         return values
 
+    def action_send_sms(self, res_ids=None):
+        """Send each mailing with its responsible's company when run by the system
+        without a company chosen.
+
+        Mailings have no company: the SMS scheduled action (superuser, main company)
+        would otherwise send every shop's mailing through the main company's provider.
+        """
+        if not self.env.su or self.env.context.get("allowed_company_ids"):
+            # a user, or a caller that chose the company (with_company)
+            return super().action_send_sms(res_ids=res_ids)
+        for mailing in self:
+            company = mailing.user_id.company_id or self.env.company
+            super(MailingMailing, mailing.with_company(company)).action_send_sms(
+                res_ids=res_ids
+            )
+        return True
+
     def get_sms_link_replacements_placeholders(self):
         placeholders = super().get_sms_link_replacements_placeholders()
         placeholders["landing"] = "\n" + url_join(

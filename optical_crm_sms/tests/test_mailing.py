@@ -79,3 +79,29 @@ class TestOdooSmsThroughProvider(SmsProviderCase):
             (notification.notification_status, notification.failure_type),
             ("exception", "optical_blocked"),
         )
+
+    def test_scheduled_mailing_uses_the_responsible_company(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "Twilio shop",
+                "login": "twilio_shop",
+                "company_id": self.company_twilio.id,
+                "company_ids": [(6, 0, self.company_twilio.ids)],
+            }
+        )
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": "Promo",
+                "mailing_type": "sms",
+                "body_plaintext": "Promo",
+                "user_id": user.id,
+                "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": [("id", "in", self.partners[:1].ids)],
+            }
+        )
+        mailing.sudo().action_send_sms()  # as the scheduled action does
+        self._run_queue()
+        sms = self.env["sms.sms"].search([("mailing_id", "=", mailing.id)])
+        self.assertEqual(sms.optical_provider_id, self.provider_twilio)
+        self.assertEqual(self.twilio.stats()["accepted"], 1)
+        self.assertEqual(self.skebby.stats()["send_requests"], 0)

@@ -27,7 +27,7 @@ _MOBILE_TYPES = {
 _MAX_DIGITS = 15  # E.164
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=2048)
 def normalize_mobile(raw, region=None):
     """Normalise ``raw`` to E.164 if it is one mobile number (see module doc).
 
