@@ -27,6 +27,8 @@ from collections import defaultdict
 from datetime import timedelta
 from functools import partial
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
@@ -332,6 +334,8 @@ class SmsSms(models.Model):
                     )
         except Exception:
             _logger.exception("Failed processing SMS queue")
+            if auto_commit:
+                self.env.cr.rollback()  # rows in flight are checked by the next run
         self._optical_schedule_queue(more=more)
         return res
 
@@ -356,20 +360,41 @@ class SmsSms(models.Model):
     # Sending through a provider
     # ------------------------------------------------------------------
 
+    def _optical_locked_rows(self, query):
+        """Run a ``SELECT ... FOR NO KEY UPDATE SKIP LOCKED``; return its rows.
+
+        Odoo's transactions are REPEATABLE READ: a row another worker changed since
+        this transaction's snapshot cannot be locked (serialization failure). Then,
+        when this worker commits per batch, it commits (only finished work is
+        pending) and tries once more with a fresh snapshot; otherwise it takes
+        nothing now and leaves the rows to a later run.
+        """
+        for attempt in range(2):
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(query)
+                    return self.env.cr.fetchall()
+            except psycopg2.errors.SerializationFailure:
+                if attempt or not self._optical_autocommit():
+                    return []
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return []
+
     def _optical_lock(self, ids, state, skip_locked=True):
         """Lock the rows of ``ids`` still in ``state``; return the locked ids."""
         if not ids:
             return []
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM sms_sms WHERE id IN %s AND state = %s "
-                "AND to_delete IS NOT TRUE ORDER BY id FOR NO KEY UPDATE %s",
-                tuple(ids),
-                state,
-                SQL("SKIP LOCKED") if skip_locked else SQL(""),
-            )
+        query = SQL(
+            "SELECT id FROM sms_sms WHERE id IN %s AND state = %s "
+            "AND to_delete IS NOT TRUE ORDER BY id FOR NO KEY UPDATE %s",
+            tuple(ids),
+            state,
+            SQL("SKIP LOCKED") if skip_locked else SQL(""),
         )
+        if skip_locked:
+            return [row[0] for row in self._optical_locked_rows(query)]
+        self.env.cr.execute(query)
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _optical_update(self, query, *args):
@@ -385,7 +410,7 @@ class SmsSms(models.Model):
         now = fields.Datetime.now()
         self.env.flush_all()
         # lock the due queued rows (another worker skips them) and read them
-        self.env.cr.execute(
+        rows = self._optical_locked_rows(
             SQL(
                 """
                 SELECT id, uuid, number, body FROM sms_sms
@@ -398,7 +423,6 @@ class SmsSms(models.Model):
                 now,
             )
         )
-        rows = self.env.cr.fetchall()
         if not rows:
             return
         callback = provider.provider_type == "twilio" and provider._optical_report_url()
@@ -629,7 +653,7 @@ class SmsSms(models.Model):
         """
         now = fields.Datetime.now()
         self.env.flush_all()
-        self.env.cr.execute(
+        rows = self._optical_locked_rows(
             SQL(
                 """
                 SELECT id FROM sms_sms
@@ -646,7 +670,7 @@ class SmsSms(models.Model):
                 limit,
             )
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        ids = [row[0] for row in rows]
         records = self.sudo().browse(ids)
         for provider, batch in records.grouped("optical_provider_id").items():
             batch._optical_recover_batch(provider, now)
@@ -844,7 +868,7 @@ class SmsSms(models.Model):
         records._optical_recover_in_flight()
         now = fields.Datetime.now()
         self.env.flush_all()
-        self.env.cr.execute(
+        rows = self._optical_locked_rows(
             SQL(
                 """
                 SELECT id FROM sms_sms
@@ -861,7 +885,7 @@ class SmsSms(models.Model):
                 limit,
             )
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        ids = [row[0] for row in rows]
         applied = 0
         for provider, batch in (
             self.sudo().browse(ids).grouped("optical_provider_id").items()
