@@ -116,3 +116,11 @@ class ResCompany(models.Model):
             )
             self.sudo().optical_send_calendar_id = calendar
         return self.optical_send_calendar_id
+
+    def _optical_sms_price_per_segment(self):
+        """Price of one SMS segment in the company currency (0.0: unknown).
+
+        optical_crm_sms returns the price of the company's active SMS provider.
+        """
+        self.ensure_one()
+        return 0.0

@@ -1,0 +1,2 @@
+from . import delivery_reports
+from . import landing

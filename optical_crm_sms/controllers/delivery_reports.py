@@ -1,0 +1,93 @@
+import hmac
+import logging
+import re
+
+from odoo import http
+from odoo.http import request
+
+from ..tools.providers import SkebbyClient, TwilioClient, twilio_signature
+
+_logger = logging.getLogger(__name__)
+UUID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class OpticalSmsDeliveryReports(http.Controller):
+    """Delivery reports of the SMS providers: authenticated, idempotent."""
+
+    def _provider(self, provider_id, provider_type):
+        provider = (
+            request.env["optical.sms.provider"].sudo().browse(provider_id).exists()
+        )
+        if provider and provider.provider_type == provider_type and provider.active:
+            return provider
+        return None
+
+    @staticmethod
+    def _answer(text, status=200):
+        return request.make_response(
+            text, headers=[("Content-Type", "text/plain")], status=status
+        )
+
+    @http.route(
+        "/optical_sms/dlr/skebby/<int:provider_id>/<string:secret>",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def skebby_report(self, provider_id, secret, **params):
+        """Skebby-family report: the provider signs nothing, the URL holds a secret."""
+        provider = self._provider(provider_id, "skebby")
+        if not provider or not hmac.compare_digest(
+            (provider.dlr_secret or "").encode(), secret.encode()
+        ):
+            _logger.warning("Refused SMS delivery report for provider %s", provider_id)
+            return self._answer("Forbidden", 403)
+        order_id, report = SkebbyClient.report_from_params(params)
+        if not report:
+            return self._answer("Bad parameters", 400)
+        key = "uuid" if UUID_RE.match(order_id) else "ref"
+        request.env["sms.sms"].sudo()._optical_apply_reports(
+            provider, [(key, order_id, report)]
+        )
+        return self._answer("OK")
+
+    @http.route(
+        "/optical_sms/dlr/twilio/<int:provider_id>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def twilio_report(self, provider_id, **params):
+        """Twilio status callback, checked with its X-Twilio-Signature."""
+        provider = self._provider(provider_id, "twilio")
+        httprequest = request.httprequest
+        signature = httprequest.headers.get("X-Twilio-Signature", "")
+        form = httprequest.form.to_dict()
+        valid = False
+        if provider and signature:
+            token = provider.auth_token or ""
+            path = httprequest.full_path.rstrip("?")
+            urls = {
+                httprequest.url,
+                provider._optical_base_url().rstrip("/") + path,
+            }
+            valid = any(
+                hmac.compare_digest(twilio_signature(token, url, form), signature)
+                for url in urls
+            )
+        if not valid:
+            _logger.warning("Refused SMS delivery report for provider %s", provider_id)
+            return self._answer("Forbidden", 403)
+        report = TwilioClient.report_from_params(form)
+        if not report:
+            return self._answer("Bad parameters", 400)
+        ref = httprequest.args.get("ref", "")
+        key, value = ("uuid", ref) if UUID_RE.match(ref) else ("ref", report.ref)
+        request.env["sms.sms"].sudo()._optical_apply_reports(
+            provider, [(key, value, report)]
+        )
+        return self._answer("OK")

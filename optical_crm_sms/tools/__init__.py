@@ -1,0 +1,3 @@
+from . import sms_length
+from . import phone
+from . import providers
