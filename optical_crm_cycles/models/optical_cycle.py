@@ -172,9 +172,14 @@ class OpticalCycle(models.Model):
     # ------------------------------------------------------------------ ORM
     @api.model_create_multi
     def create(self, vals_list):
-        cycles = super().create(vals_list)
-        cycles._optical_ensure_campaign()
-        return cycles
+        # the campaign first: the steps created with the cycle put it on their
+        # mailings
+        Campaign = self.env["utm.campaign"].sudo()
+        for vals in vals_list:
+            if not vals.get("campaign_id"):
+                name = vals.get("name") or self.env._("Cycle")
+                vals["campaign_id"] = Campaign.create({"title": name, "name": name}).id
+        return super().create(vals_list)
 
     def write(self, vals):
         res = super().write(vals)
@@ -195,14 +200,6 @@ class OpticalCycle(models.Model):
             for step in cycle.step_ids:
                 step.copy({"cycle_id": new.id})
         return new_cycles
-
-    def _optical_ensure_campaign(self):
-        for cycle in self.filtered(lambda c: not c.campaign_id):
-            cycle.campaign_id = (
-                self.env["utm.campaign"]
-                .sudo()
-                .create({"title": cycle.name, "name": cycle.name})
-            )
 
     # ------------------------------------------------------------------ computes
     @api.depends("step_ids")
@@ -292,7 +289,7 @@ class OpticalCycle(models.Model):
             ._description_selection(self.env)
         )
         for cycle in self:
-            steps = cycle.step_ids.sorted(lambda s: (s.sequence, s.id))
+            steps = cycle.step_ids.sorted("sequence")
             top = max([stats.get(s.id, {}).get("processed", 0) for s in steps] + [1])
             cycle.timeline_html = qweb._render(
                 "optical_crm_cycles.optical_cycle_timeline",
@@ -413,6 +410,14 @@ class OpticalCycle(models.Model):
         Only customers of the shop (a posted invoice or an exam there) qualify.
         """
         self.ensure_one()
+        for model in (
+            "res.partner",
+            "account.move",
+            "account.move.line",
+            "optical.exam",
+            "optical.prescription",
+        ):
+            self.env[model].flush_model()
         lead = dt.timedelta(days=self.trigger_days)
         low, high = first_day, last_day + lead
         customer_of_shop = SQL(
@@ -426,7 +431,6 @@ class OpticalCycle(models.Model):
             company=self.company_id.id,
         )
         if self.trigger == "cl_runout":
-            self.env["res.partner"].flush_model(["optical_cl_runout_date", "active"])
             query = SQL(
                 """
                 SELECT p.id, p.optical_cl_runout_date, 'res.partner', p.id
@@ -448,7 +452,6 @@ class OpticalCycle(models.Model):
             )
             watch = "contact_lens"
         elif self.trigger == "prescription_expiry":
-            self.env["optical.prescription"].flush_model()
             query = SQL(
                 """
                 SELECT rx.partner_id, rx.expiry_date, 'optical.prescription', rx.id
@@ -468,7 +471,6 @@ class OpticalCycle(models.Model):
             )
             watch = ""
         elif self.trigger == "birthday":
-            self.env["res.partner"].flush_model(["optical_birthdate", "active"])
             query = SQL(
                 """
                 SELECT p.id, b.anchor, 'res.partner', p.id

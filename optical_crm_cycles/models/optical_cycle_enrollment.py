@@ -210,7 +210,7 @@ class OpticalCycleEnrollment(models.Model):
                 """
                 UPDATE optical_cycle_enrollment
                    SET state = 'stopped', stop_reason = %(reason)s, stop_date = %(now)s,
-                       write_date = %(now)s, write_uid = %(uid)s
+                       reentry_once = FALSE, write_date = %(now)s, write_uid = %(uid)s
                  WHERE id = ANY(%(ids)s)
                    AND (state = 'running' OR stop_reason = ANY(%(void)s))
                 """,
@@ -344,7 +344,7 @@ class OpticalCycleEnrollment(models.Model):
             to_insert.append(candidate)
         if dry_run:
             items = [(None, c) for c in to_insert] + revive
-            result["plan"] = self._optical_plan(items, now)
+            result["plan"] = [row[2:] for row in self._optical_plan(items, now)]
             result["enrollments"] = [None] * len(items)
             return result
         inserted = self._optical_insert(to_insert, now)
@@ -646,12 +646,14 @@ class OpticalCycleEnrollment(models.Model):
                     """
                     UPDATE optical_cycle_enrollment
                        SET state = 'stopped', stop_reason = %(reason)s,
-                           stop_date = %(now)s, write_date = %(now)s
+                           stop_date = %(now)s, write_date = %(now)s,
+                           reentry_once = reentry_once AND NOT %(void)s
                      WHERE id = ANY(%(ids)s) AND state != 'stopped'
                     """,
                     reason=reason,
                     now=now,
                     ids=ids,
+                    void=reason in VOID_REASONS,
                 )
             )
         self.invalidate_model()

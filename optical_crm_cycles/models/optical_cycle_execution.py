@@ -308,6 +308,7 @@ class OpticalCycleExecution(models.Model):
                             SELECT 1 FROM optical_exam e2
                              WHERE e2.partner_id = en.partner_id
                                AND e2.company_id = en.company_id
+                               AND e2.id::text != split_part(en.source_ref, ',', 2)
                                AND e2.date > en.trigger_date)
                         THEN 'newer_exam'
                   END
@@ -486,9 +487,7 @@ class OpticalCycleExecution(models.Model):
                 self._optical_dispatch_batch(now)
         except Exception:
             _logger.warning(
-                "Cycle dispatch: batch of %s failed, retrying one by one",
-                len(self),
-                exc_info=True,
+                "Cycle dispatch: batch of %s failed, retrying one by one", len(self)
             )
             self.env.invalidate_all()
             for execution in self:
@@ -662,6 +661,8 @@ class OpticalCycleExecution(models.Model):
                         mailing.body_html or "", mailing.preview
                     ),
                     "composition_mode": "mass_mail",
+                    # queued, never sent inside this transaction
+                    "force_send": False,
                     "email_from": mailing.email_from or company.email_formatted,
                     "mail_server_id": mailing.mail_server_id.id,
                     "mass_mailing_id": mailing.id,

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, clean_context
 
 from odoo.addons.optical_crm.models.optical_consent import CONSENT_PURPOSES
 
@@ -203,7 +203,7 @@ class OpticalCycleStep(models.Model):
         self.ensure_one()
         content = content or {}
         if self.channel == "phone":
-            if content:
+            if any(content.values()):
                 raise ValidationError(
                     self.env._(
                         "Step %(name)s is a phone call: it has no SMS or email text.",
@@ -220,16 +220,23 @@ class OpticalCycleStep(models.Model):
             "sms_allow_unsubscribe": self.purpose == "marketing",
             "keep_archives": False,
         }
-        for field, mailing_field in MAILING_FIELDS.items():
-            if field in content:
-                vals[mailing_field] = content[field]
+        own = (
+            ("sms_body",) if mailing_type == "sms" else ("email_subject", "email_body")
+        )
+        for field in own:
+            if field in content and (content[field] or field != "email_subject"):
+                vals[MAILING_FIELDS[field]] = content[field]
         if mailing_type == "mail" and "body_html" in vals:
             vals["body_arch"] = vals["body_html"]
         if mailing_type == "mail" and content.get("email_subject"):
             vals["subject"] = content["email_subject"]
         elif mailing_type == "mail" and self.mailing_id.mailing_type == "mail":
             vals.pop("subject")  # keep the email subject the user wrote
-        Mailing = self.env["mailing.mailing"].sudo()
+        Mailing = (
+            self.env["mailing.mailing"]
+            .sudo()
+            .with_context(clean_context(self.env.context))
+        )
         if self.mailing_id:
             self.mailing_id.sudo().write(vals)
         else:
@@ -240,6 +247,7 @@ class OpticalCycleStep(models.Model):
                     .id,
                     "mailing_domain": repr([("step_id", "=", self.id)]),
                     "user_id": (self.cycle_id.user_id or self.env.user).id,
+                    "name": f"{self.cycle_id.name} - {self.name}",
                 }
             )
             self.mailing_id = Mailing.create(vals)
@@ -247,7 +255,14 @@ class OpticalCycleStep(models.Model):
     # ------------------------------------------------------------------ labels
     @api.depends("delay_count", "delay_unit", "delay_from", "cycle_id.trigger")
     def _compute_delay_label(self):
-        units = dict(self._fields["delay_unit"]._description_selection(self.env))
+        _ = self.env._
+        units = {
+            "hours": (_("hour"), _("hours")),
+            "days": (_("day"), _("days")),
+            "weeks": (_("week"), _("weeks")),
+            "months": (_("month"), _("months")),
+            "years": (_("year"), _("years")),
+        }
         for step in self:
             if step.delay_from == "previous":
                 origin = self.env._("after the previous step")
@@ -259,7 +274,7 @@ class OpticalCycleStep(models.Model):
                 step.delay_label = self.env._(
                     "+%(count)s %(unit)s %(origin)s",
                     count=step.delay_count,
-                    unit=units.get(step.delay_unit, "").lower(),
+                    unit=units[step.delay_unit][step.delay_count != 1],
                     origin=origin,
                 )
 

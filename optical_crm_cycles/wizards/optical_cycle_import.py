@@ -258,7 +258,9 @@ class OpticalCycleImport(models.TransientModel):
                     self.env._(
                         "%(step)s: activity type %(type)r is missing.",
                         step=label,
-                        type=ref.get("xmlid") or ref.get("name"),
+                        type=" / ".join(
+                            str(ref[key]) for key in ("xmlid", "name") if ref.get(key)
+                        ),
                     )
                 )
             vals.update(
