@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class MailingMailing(models.Model):
@@ -38,6 +39,25 @@ class MailingMailing(models.Model):
         if not res_ids:
             self._optical_check_not_cycle()
         return super()._action_send_mail(res_ids=res_ids)
+
+    def _get_seen_list_sms(self):
+        # a cycle sends a step's mailing batch by batch: only the executions of the
+        # batch matter (one trace each, ever); the whole mailing's history would
+        # make every batch slower than the previous one
+        res_ids = self.env.context.get("optical_cycle_res_ids")
+        if not self.optical_cycle_step_id or res_ids is None:
+            return super()._get_seen_list_sms()
+        self.env["mailing.trace"].flush_model(["mass_mailing_id", "model", "res_id"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT res_id FROM mailing_trace WHERE mass_mailing_id = %s "
+                "AND model = %s AND res_id = ANY(%s)",
+                self.id,
+                self.mailing_model_real,
+                list(res_ids),
+            )
+        )
+        return [row[0] for row in rows], []
 
     def _get_seen_list(self):
         # a cycle step goes to the same address again when the customer is

@@ -601,18 +601,28 @@ class OpticalCycleEnrollment(models.Model):
         if not enrollment_ids:
             return
         self.env["optical.cycle.execution"].flush_model(["state"])
+        # two plain queries: a NOT EXISTS here gets bad plans on fresh statistics
+        pending = {
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT enrollment_id FROM optical_cycle_execution "
+                    "WHERE enrollment_id = ANY(%s) AND state = 'scheduled'",
+                    list(enrollment_ids),
+                )
+            )
+        }
+        finished = [i for i in set(enrollment_ids) if i not in pending]
+        if not finished:
+            return
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE optical_cycle_enrollment en
-                   SET state = 'done', write_date = %s
-                 WHERE en.id = ANY(%s) AND en.state = 'running'
-                   AND NOT EXISTS (SELECT 1 FROM optical_cycle_execution x
-                                    WHERE x.enrollment_id = en.id
-                                      AND x.state = 'scheduled')
+                UPDATE optical_cycle_enrollment SET state = 'done', write_date = %s
+                 WHERE id = ANY(%s) AND state = 'running'
                 """,
                 fields.Datetime.now(),
-                list(enrollment_ids),
+                finished,
             )
         )
         self.invalidate_model(["state"])

@@ -585,7 +585,7 @@ class OpticalCycleExecution(models.Model):
         if not mailing:
             self._optical_close("failed", "error", failure_type="no mailing")
             return
-        mailing = mailing.with_context(optical_cycle_dispatch=True)
+        mailing = mailing.with_context(optical_cycle_res_ids=self.ids)
         if step.channel == "sms":
             mailing.action_send_sms(res_ids=self.ids)
         else:
