@@ -65,6 +65,12 @@ TEMPORARY_FAILURES = ("sms_server", "sms_credit", "sms_acc", "unknown", "mail_sm
 MAX_RETRIES = 3
 RETRY_DELAY = dt.timedelta(minutes=15)
 CHANNELS = [("sms", "SMS"), ("email", "Email"), ("phone", "Phone call")]
+# errors that say "another transaction got there first", never a faulty message
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.DeadlockDetected,
+)
 
 
 class OpticalCycleExecution(models.Model):
@@ -415,34 +421,36 @@ class OpticalCycleExecution(models.Model):
         )
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         fixed_now = now
-        self._optical_reconcile(fixed_now or fields.Datetime.now())
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
         processed = batches = conflicts = 0
         more = False
+        reconciled = False
         while True:
             if batches >= max_batches:
                 more = True
                 break
             now = fixed_now or fields.Datetime.now()
             try:
-                ids = self._optical_lock_due(now, batch_size)
-            except (
-                psycopg2.errors.SerializationFailure,
-                psycopg2.errors.LockNotAvailable,
-            ):
-                # another worker committed rows of our snapshot: take a new one
-                if not auto_commit or conflicts > 20:
+                if not reconciled:
+                    self._optical_reconcile(now)
+                    reconciled = True
+                    ids = []
+                else:
+                    ids = self._optical_lock_due(now, batch_size)
+                    if not ids:
+                        break
+                    self.browse(ids)._optical_dispatch_locked(now)
+            except CONCURRENCY_ERRORS:
+                # another transaction changed rows of our snapshot (a second
+                # worker, an invoice being posted): roll back, take a new one
+                if not auto_commit or conflicts >= 20:
                     raise
                 conflicts += 1
                 self.env.cr.rollback()
+                self.env.invalidate_all()
                 time.sleep(0.05 * conflicts)
                 continue
-            if not ids:
-                break
-            self.browse(ids)._optical_dispatch_locked(now)
             processed += len(ids)
-            batches += 1
+            batches += 1 if ids else 0
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 self.env.invalidate_all()
@@ -485,6 +493,8 @@ class OpticalCycleExecution(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._optical_dispatch_batch(now)
+        except CONCURRENCY_ERRORS:
+            raise  # not the batch's fault: the whole transaction is retried
         except Exception:
             _logger.warning(
                 "Cycle dispatch: batch of %s failed, retrying one by one", len(self)
@@ -494,6 +504,8 @@ class OpticalCycleExecution(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         execution._optical_dispatch_batch(now)
+                except CONCURRENCY_ERRORS:
+                    raise
                 except Exception as error:  # noqa: BLE001 - recorded on the row
                     _logger.warning(
                         "Cycle dispatch: execution %s failed: %s", execution.id, error
@@ -585,7 +597,10 @@ class OpticalCycleExecution(models.Model):
         if not mailing:
             self._optical_close("failed", "error", failure_type="no mailing")
             return
-        mailing = mailing.with_context(optical_cycle_res_ids=self.ids)
+        # the shop as current company: whatever SMS routing or defaults depend on it
+        mailing = mailing.with_company(company).with_context(
+            optical_cycle_res_ids=self.ids
+        )
         if step.channel == "sms":
             mailing.action_send_sms(res_ids=self.ids)
         else:
