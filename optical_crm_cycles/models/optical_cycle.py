@@ -346,10 +346,15 @@ class OpticalCycle(models.Model):
         }
         now = fields.Datetime.now()
         candidates = []
+        today_of = {}
         for cycle in self:
             categories = set(cycle.optical_categories.mapped("code"))
             products = set(cycle.product_ids.ids)
-            today = pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
+            if cycle.company_id not in today_of:
+                today_of[cycle.company_id] = (
+                    pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
+                )
+            today = today_of[cycle.company_id]
             for move in invoices:
                 if move.company_id != cycle.company_id or not move.partner_id:
                     continue

@@ -161,11 +161,15 @@ class OpticalCycleEnrollment(models.Model):
                     ("step_ids", "!=", False),
                 ]
             )
+            new = []
             if cycles:
-                self._optical_enroll(cycles._optical_invoice_candidates(invoices))
+                new = self._optical_enroll(
+                    cycles._optical_invoice_candidates(invoices)
+                )["enrollments"]
+            # bought again: earlier enrollments of these customers may stop
             self._optical_check_exits(
                 self._optical_pending_ids(
-                    "partner_id", invoices.partner_id.ids, step_level=True
+                    "partner_id", invoices.partner_id.ids, step_level=True, exclude=new
                 )
             )
         if refunds:
@@ -233,22 +237,26 @@ class OpticalCycleEnrollment(models.Model):
                 ("step_ids", "!=", False),
             ]
         )
+        new = []
         if cycles:
-            self._optical_enroll(cycles._optical_exam_candidates(exams))
+            new = self._optical_enroll(cycles._optical_exam_candidates(exams))[
+                "enrollments"
+            ]
         self._optical_check_exits(
             self._optical_pending_ids(
-                "partner_id", exams.partner_id.ids, step_level=True
+                "partner_id", exams.partner_id.ids, step_level=True, exclude=new
             )
         )
 
     # ------------------------------------------------------------------ exits
     @api.model
-    def _optical_pending_ids(self, field, ids, step_level=False):
-        """Pending executions of the enrollments with ``field`` in ``ids``."""
+    def _optical_pending_ids(self, field, ids, step_level=False, exclude=()):
+        """Pending executions of the enrollments with ``field`` in ``ids`` (but
+        the enrollments in ``exclude``, e.g. the ones just created)."""
         if not ids:
             return []
-        self.flush_model([field])
-        self.env["optical.cycle.execution"].flush_model(["state"])
+        self.flush_model([field, "state"])
+        self.env["optical.cycle.execution"].flush_model(["state", "enrollment_id"])
         step_filter = SQL("AND st.skip_if_repurchased") if step_level else SQL()
         return [
             row[0]
@@ -258,10 +266,12 @@ class OpticalCycleEnrollment(models.Model):
                     SELECT x.id FROM optical_cycle_execution x
                       JOIN optical_cycle_enrollment en ON en.id = x.enrollment_id
                       JOIN optical_cycle_step st ON st.id = x.step_id
-                     WHERE en.%s = ANY(%s) AND x.state = 'scheduled' %s
+                     WHERE en.%s = ANY(%s) AND x.state = 'scheduled'
+                       AND x.enrollment_id != ALL(%s) %s
                     """,
                     SQL.identifier(field),
                     list(ids),
+                    [i for i in exclude if i] or [0],
                     step_filter,
                 )
             )
@@ -364,6 +374,7 @@ class OpticalCycleEnrollment(models.Model):
         self.env["optical.cycle.execution"].flush_model(["state", "reason"])
         cycles = list({c["cycle"].id for c in candidates})
         partners = list({c["partner_id"] for c in candidates})
+        refs = list({c["source_ref"] for c in candidates})
         rows = self.env.execute_query(
             SQL(
                 """
@@ -374,10 +385,13 @@ class OpticalCycleEnrollment(models.Model):
                                   AND x.reason = ANY(%(revivable)s))
                   FROM optical_cycle_enrollment en
                  WHERE en.cycle_id = ANY(%(cycles)s)
-                   AND en.partner_id = ANY(%(partners)s)
+                   AND (en.partner_id = ANY(%(partners)s)
+                        -- the source enrolled for another customer (changed in draft)
+                        OR en.source_ref = ANY(%(refs)s))
                 """,
                 cycles=cycles,
                 partners=partners,
+                refs=refs,
                 revivable=list(REVIVABLE_REASONS),
             )
         )
@@ -391,30 +405,6 @@ class OpticalCycleEnrollment(models.Model):
             }
             if reason not in VOID_REASONS:
                 dates[(cycle_id, partner_id)].append(date)
-        # sources of other customers (an invoice whose customer changed in draft)
-        refs = list({c["source_ref"] for c in candidates})
-        for row in self.env.execute_query(
-            SQL(
-                """
-                SELECT en.id, en.cycle_id, en.source_ref, COALESCE(en.source_key, ''),
-                       EXISTS (SELECT 1 FROM optical_cycle_execution x
-                                WHERE x.enrollment_id = en.id AND x.state = 'cancelled'
-                                  AND x.reason = ANY(%(revivable)s))
-                  FROM optical_cycle_enrollment en
-                 WHERE en.cycle_id = ANY(%(cycles)s) AND en.source_ref = ANY(%(refs)s)
-                   AND en.partner_id != ALL(%(partners)s)
-                """,
-                cycles=cycles,
-                refs=refs,
-                partners=partners,
-                revivable=list(REVIVABLE_REASONS),
-            )
-        ):
-            enrollment_id, cycle_id, ref, key, revivable = row
-            sources[(cycle_id, ref, key)] = {
-                "id": enrollment_id,
-                "revivable": revivable,
-            }
         return {"sources": sources, "dates": dates}
 
     @api.model
@@ -496,9 +486,15 @@ class OpticalCycleEnrollment(models.Model):
         Step = self.env["optical.cycle.step"]
         rows = []
         wanted = defaultdict(list)  # company -> [row index]
+        zones = {}
+        steps_of = {}
         for enrollment_id, candidate in items:
             cycle = candidate["cycle"]
-            tz = cycle._optical_tz()
+            if cycle.company_id not in zones:
+                zones[cycle.company_id] = cycle._optical_tz()
+            tz = zones[cycle.company_id]
+            if cycle not in steps_of:
+                steps_of[cycle] = cycle.step_ids.sorted(lambda s: (s.sequence, s.id))
             trigger_at_local = (
                 pytz.utc.localize(candidate["trigger_at"])
                 .astimezone(tz)
@@ -508,7 +504,7 @@ class OpticalCycleEnrollment(models.Model):
             )
             tolerance = dt.timedelta(days=cycle.late_tolerance_days)
             previous = None
-            for step in cycle.step_ids.sorted(lambda s: (s.sequence, s.id)):
+            for step in steps_of[cycle]:
                 local = step._optical_due_local(
                     candidate["trigger_date"],
                     trigger_at_local,

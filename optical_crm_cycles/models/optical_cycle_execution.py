@@ -199,8 +199,9 @@ class OpticalCycleExecution(models.Model):
         re-activated enrollment gets back its steps cancelled by the reset."""
         if not plan:
             return
-        steps = self.env["optical.cycle.step"].browse({row[3] for row in plan})
-        channels = {step.id: step.channel for step in steps}
+        channels = {
+            row[3]: row[1]["cycle"].step_ids.browse(row[3]).channel for row in plan
+        }
         values = SQL(", ").join(
             SQL(
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, %s, %s, %s, %s)",
@@ -251,8 +252,10 @@ class OpticalCycleExecution(models.Model):
             )
         )
         self.invalidate_model()
+        # enrollments whose every step was late have nothing left to send
+        pending = {row[0] for row in plan if row[6] == "scheduled"}
         self.env["optical.cycle.enrollment"]._optical_close_finished(
-            list({row[0] for row in plan})
+            list({row[0] for row in plan} - pending)
         )
 
     # ------------------------------------------------------------------ exits

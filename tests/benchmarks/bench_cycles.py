@@ -232,29 +232,40 @@ def phase_post(db, count):
             )
             cr.commit()
         timings = {True: 0.0, False: 0.0}
+        cpu = {True: 0.0, False: 0.0}
         # warm-up (caches, first send-window computation) out of the figures
         for move in moves[:20]:
             move.action_post()
+        cr.commit()
         moves = moves[20:]
-        chunk = 100
+        # small interleaved chunks: whatever else the machine does weighs on both
+        chunk = 20
         for index, start in enumerate(range(0, len(moves), chunk)):
             active = index % 2 == 1
             cycles.write({"active": active})
             cr.commit()
             env.invalidate_all()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for move in moves[start : start + chunk]:
                 move.action_post()
+                cr.commit()  # one request, one transaction per invoice
             timings[active] += time.perf_counter() - t0
-            cr.commit()
+            cpu[active] += time.process_time() - c0
         enrolled = env["optical.cycle.enrollment"].search_count(
             [("cycle_id", "in", cycles.ids)]
         )
         per = {k: v / (len(moves) / 2) * 1000 for k, v in timings.items()}
+        per_cpu = {k: v / (len(moves) / 2) * 1000 for k, v in cpu.items()}
         bench(
-            f"post {count} invoices, 5 active cycles vs none (ms/invoice)",
+            f"post {count} invoices, 5 active cycles vs none (ms/invoice, wall)",
             f"{per[True]:.1f}",
             f"{per[False]:.1f}",
+            "ratio <= 1.10",
+        )
+        bench(
+            f"post {count} invoices, 5 active cycles vs none (ms/invoice, Odoo CPU)",
+            f"{per_cpu[True]:.1f}",
+            f"{per_cpu[False]:.1f}",
             "ratio <= 1.10",
         )
         bench("enrollments created while posting", enrolled, "-", "-")
