@@ -12,6 +12,18 @@
     "installable": True,
     "depends": ["optical_crm"],
     "data": [
+        "security/ir.model.access.csv",
+        "security/optical_crm_cycles_security.xml",
+        "data/optical_cycle_category_data.xml",
+        "data/ir_cron_data.xml",
+        "views/optical_cycle_views.xml",
+        "views/optical_cycle_step_views.xml",
+        "views/optical_cycle_enrollment_views.xml",
+        "views/optical_cycle_execution_views.xml",
+        "views/optical_cycle_wizard_views.xml",
+        "views/mailing_mailing_views.xml",
         "views/optical_crm_cycles_menus.xml",
+        "data/optical_cycle_template_data.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
 }

@@ -1,0 +1,637 @@
+import datetime as dt
+import json
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+TRIGGERS = [
+    ("invoice_posted", "Customer invoice validated"),
+    ("exam_done", "Eye exam done"),
+    ("cl_runout", "Contact lenses running out"),
+    ("prescription_expiry", "Prescription expiring"),
+    ("birthday", "Birthday"),
+]
+# Triggers evaluated once a day on a date of the customer (not on an event).
+DATE_TRIGGERS = ("cl_runout", "prescription_expiry", "birthday")
+REENTRY_POLICIES = [
+    ("always", "Always"),
+    ("days", "Not within N days"),
+    ("never", "Never"),
+]
+
+
+class OpticalCycle(models.Model):
+    """A sequence of follow-ups (steps) started by one trigger for one shop."""
+
+    _name = "optical.cycle"
+    _description = "Automated cycle"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(
+        default=True,
+        tracking=True,
+        help="Only active cycles enroll customers and send their messages; "
+        "archiving a cycle cancels its pending messages when they fall due.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Shop",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        help="Receives the phone-call activities of steps without their own "
+        "assignee.",
+    )
+    trigger = fields.Selection(
+        TRIGGERS, required=True, default="invoice_posted", tracking=True
+    )
+    trigger_days = fields.Integer(
+        string="Days before",
+        help="Date-based triggers: how many days before the date (contact lenses "
+        "run out, prescription expires, birthday) the customer is enrolled.",
+    )
+    optical_categories = fields.Many2many(
+        "optical.cycle.category",
+        string="Optical categories",
+        help="Invoice trigger: only invoices with at least one line of these "
+        "categories. Buying again in the same category stops the steps marked "
+        "'Skip if bought again'. Empty: any invoice.",
+    )
+    product_ids = fields.Many2many(
+        "product.product",
+        string="Products",
+        check_company=True,
+        help="Invoice trigger: only invoices with at least one of these products. "
+        "Empty: any product.",
+    )
+    # SEGMENT: the Many2one `segment_id` to `optical.segment` is wired at merge
+    # (optical.segment lives on another branch); see _optical_segment_filter.
+    reentry_policy = fields.Selection(
+        REENTRY_POLICIES,
+        string="Re-entry",
+        required=True,
+        default="always",
+        help="Whether a customer already enrolled in this cycle is enrolled again "
+        "by a later trigger (a later invoice, exam...).",
+    )
+    reentry_days = fields.Integer(
+        string="Re-entry after (days)",
+        default=90,
+        help="With 'Not within N days': a new trigger less than this many days "
+        "after the previous one does not enroll the customer again.",
+    )
+    late_tolerance_days = fields.Integer(
+        string="Late tolerance (days)",
+        default=2,
+        help="When an invoice is posted late (dated in the past), steps whose date "
+        "is past by more than this many days are skipped as 'late'; more recent "
+        "ones go out at the next opening of the send window.",
+    )
+    send_hour = fields.Float(
+        string="Send at",
+        default=10.0,
+        help="Time of day (shop timezone) for steps counted in days, weeks, months "
+        "or years; the send window may still move it.",
+    )
+    step_ids = fields.One2many("optical.cycle.step", "cycle_id", string="Steps")
+    enrollment_ids = fields.One2many(
+        "optical.cycle.enrollment", "cycle_id", string="Enrollments"
+    )
+    campaign_id = fields.Many2one(
+        "utm.campaign",
+        string="UTM campaign",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="Shared by the mailings of the steps: their traces, clicks and "
+        "statistics are grouped under it.",
+    )
+    step_count = fields.Integer(compute="_compute_step_count")
+    enrollment_running_count = fields.Integer(
+        string="Running", compute="_compute_optical_counts"
+    )
+    execution_due_today_count = fields.Integer(
+        string="Due today", compute="_compute_optical_counts"
+    )
+    execution_sent_count = fields.Integer(
+        string="Sent", compute="_compute_optical_counts"
+    )
+    converted_count = fields.Integer(string="Converted", compute="_compute_results")
+    revenue = fields.Monetary(compute="_compute_results", currency_field="currency_id")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    timeline_html = fields.Html(
+        string="Timeline", compute="_compute_timeline_html", sanitize=False
+    )
+
+    # ------------------------------------------------------------------ checks
+    @api.constrains(
+        "trigger_days", "reentry_policy", "reentry_days", "late_tolerance_days"
+    )
+    def _check_numbers(self):
+        for cycle in self:
+            if cycle.trigger_days < 0 or cycle.late_tolerance_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Cycle %(name)s: days before and late tolerance cannot be "
+                        "negative.",
+                        name=cycle.name,
+                    )
+                )
+            if cycle.reentry_policy == "days" and cycle.reentry_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Cycle %(name)s: the re-entry period is at least one day.",
+                        name=cycle.name,
+                    )
+                )
+
+    @api.constrains("send_hour")
+    def _check_send_hour(self):
+        for cycle in self:
+            if not 0 <= cycle.send_hour < 24:
+                raise ValidationError(
+                    self.env._(
+                        "Cycle %(name)s: the send time must be between 00:00 and "
+                        "23:59.",
+                        name=cycle.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------ ORM
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the campaign first: the steps created with the cycle put it on their
+        # mailings
+        Campaign = self.env["utm.campaign"].sudo()
+        for vals in vals_list:
+            if not vals.get("campaign_id"):
+                name = vals.get("name") or self.env._("Cycle")
+                vals["campaign_id"] = Campaign.create({"title": name, "name": name}).id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "name" in vals:
+            self.campaign_id.sudo().write({"title": vals["name"]})
+        return res
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for cycle, vals in zip(self, vals_list, strict=True):
+            if "name" not in (default or {}):
+                vals["name"] = self.env._("%(name)s (copy)", name=cycle.name)
+        return vals_list
+
+    def copy(self, default=None):
+        new_cycles = super().copy(default=default)
+        for cycle, new in zip(self, new_cycles, strict=True):
+            for step in cycle.step_ids:
+                step.copy({"cycle_id": new.id})
+        return new_cycles
+
+    # ------------------------------------------------------------------ computes
+    @api.depends("step_ids")
+    def _compute_step_count(self):
+        for cycle in self:
+            cycle.step_count = len(cycle.step_ids)
+
+    def _optical_tz(self):
+        self.ensure_one()
+        return pytz.timezone(
+            self.company_id.sudo()._optical_send_calendar().tz or "Europe/Rome"
+        )
+
+    def _optical_end_of_today(self):
+        """End of the shop's current day, naive UTC."""
+        self.ensure_one()
+        tz = self._optical_tz()
+        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+        end = tz.localize(
+            dt.datetime.combine(local_now.date() + dt.timedelta(days=1), dt.time())
+        )
+        return end.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _compute_optical_counts(self):
+        real = self.filtered("id")
+        (self - real).update(
+            {
+                "enrollment_running_count": 0,
+                "execution_due_today_count": 0,
+                "execution_sent_count": 0,
+            }
+        )
+        if not real:
+            return
+        self.env["optical.cycle.enrollment"].flush_model(["state", "cycle_id"])
+        self.env["optical.cycle.execution"].flush_model(
+            ["state", "cycle_id", "scheduled_at"]
+        )
+        running = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT cycle_id, COUNT(*) FROM optical_cycle_enrollment "
+                    "WHERE cycle_id = ANY(%s) AND state = 'running' GROUP BY cycle_id",
+                    real.ids,
+                )
+            )
+        )
+        end_of_today = real[:1]._optical_end_of_today()
+        counts = {
+            cycle_id: (due, sent)
+            for cycle_id, due, sent in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT cycle_id,
+                           COUNT(*) FILTER (WHERE state = 'scheduled'
+                                              AND scheduled_at < %s),
+                           COUNT(*) FILTER (WHERE state = 'sent')
+                      FROM optical_cycle_execution
+                     WHERE cycle_id = ANY(%s)
+                     GROUP BY cycle_id
+                    """,
+                    end_of_today,
+                    real.ids,
+                )
+            )
+        }
+        for cycle in real:
+            due, sent = counts.get(cycle.id, (0, 0))
+            cycle.enrollment_running_count = running.get(cycle.id, 0)
+            cycle.execution_due_today_count = due
+            cycle.execution_sent_count = sent
+
+    def _compute_results(self):
+        stats = self.step_ids._optical_results()
+        for cycle in self:
+            rows = [stats[step.id] for step in cycle.step_ids if step.id in stats]
+            cycle.converted_count = sum(row["converted"] for row in rows)
+            cycle.revenue = sum(row["revenue"] for row in rows)
+
+    @api.depends("step_ids")
+    def _compute_timeline_html(self):
+        stats = self.step_ids._optical_results()
+        qweb = self.env["ir.qweb"]
+        channel_labels = dict(
+            self.env["optical.cycle.step"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        )
+        for cycle in self:
+            steps = cycle.step_ids.sorted("sequence")
+            top = max([stats.get(s.id, {}).get("processed", 0) for s in steps] + [1])
+            cycle.timeline_html = qweb._render(
+                "optical_crm_cycles.optical_cycle_timeline",
+                {
+                    "cycle": cycle,
+                    "rows": [(step, stats.get(step.id, {})) for step in steps],
+                    "top": top,
+                    "channel_labels": channel_labels,
+                    "format_amount": lambda amount, c=cycle: (
+                        self.env["ir.qweb.field.monetary"].value_to_html(
+                            amount, {"display_currency": c.currency_id}
+                        )
+                    ),
+                },
+            )
+
+    # ------------------------------------------------------------------ segment
+    def _optical_segment_filter(self, partner_ids):
+        """The customers among ``partner_ids`` that the cycle's segment accepts.
+
+        SEGMENT: single place where ``optical.segment`` is wired at merge (the
+        model lives on another branch): return the ids matching the segment's
+        partner domain when ``segment_id`` is set. Until then every customer is
+        accepted.
+        """
+        self.ensure_one()
+        return set(partner_ids)
+
+    # ------------------------------------------------------------------ triggers
+    def _optical_invoice_candidates(self, invoices):
+        """Enrollment candidates for posted customer invoices (one SQL query)."""
+        if not invoices or not self:
+            return []
+        self.env["account.move.line"].flush_model(
+            ["move_id", "optical_category", "product_id", "display_type"]
+        )
+        lines = {
+            move_id: (set(categories or []), set(products or []))
+            for move_id, categories, products in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT move_id,
+                           ARRAY_AGG(DISTINCT optical_category)
+                               FILTER (WHERE optical_category IS NOT NULL),
+                           ARRAY_AGG(DISTINCT product_id)
+                               FILTER (WHERE product_id IS NOT NULL)
+                      FROM account_move_line
+                     WHERE move_id = ANY(%s) AND display_type = 'product'
+                     GROUP BY move_id
+                    """,
+                    invoices.ids,
+                )
+            )
+        }
+        now = fields.Datetime.now()
+        candidates = []
+        today_of = {}
+        for cycle in self:
+            categories = set(cycle.optical_categories.mapped("code"))
+            products = set(cycle.product_ids.ids)
+            if cycle.company_id not in today_of:
+                today_of[cycle.company_id] = (
+                    pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
+                )
+            today = today_of[cycle.company_id]
+            for move in invoices:
+                if move.company_id != cycle.company_id or not move.partner_id:
+                    continue
+                move_categories, move_products = lines.get(move.id, (set(), set()))
+                if categories and not categories & move_categories:
+                    continue
+                if products and not products & move_products:
+                    continue
+                date = move.invoice_date or move.date
+                candidates.append(
+                    {
+                        "cycle": cycle,
+                        "partner_id": move.partner_id.id,
+                        "source_ref": f"account.move,{move.id}",
+                        "source_key": "",
+                        "move_id": move.id,
+                        "trigger_date": date,
+                        "trigger_at": now if date == today else None,
+                        "watch_categories": ",".join(
+                            sorted(categories & move_categories or move_categories)
+                        ),
+                    }
+                )
+        return candidates
+
+    def _optical_exam_candidates(self, exams):
+        if not exams or not self:
+            return []
+        now = fields.Datetime.now()
+        candidates = []
+        for cycle in self:
+            today = pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
+            for exam in exams:
+                if exam.company_id != cycle.company_id or not exam.date:
+                    continue
+                candidates.append(
+                    {
+                        "cycle": cycle,
+                        "partner_id": exam.partner_id.id,
+                        "source_ref": f"optical.exam,{exam.id}",
+                        "source_key": "",
+                        "move_id": False,
+                        "trigger_date": exam.date,
+                        "trigger_at": now if exam.date == today else None,
+                        "watch_categories": ",".join(
+                            sorted(cycle.optical_categories.mapped("code"))
+                        ),
+                    }
+                )
+        return candidates
+
+    def _optical_date_candidates(self, first_day, last_day):
+        """Customers whose date (run-out, expiry, birthday) fires the trigger on a
+        day between ``first_day`` and ``last_day``.
+
+        A date fires ``trigger_days`` before it; dates already inside that
+        window on ``first_day`` fire on ``first_day`` (late data is not lost).
+        Only customers of the shop (a posted invoice or an exam there) qualify.
+        """
+        self.ensure_one()
+        for model in (
+            "res.partner",
+            "account.move",
+            "account.move.line",
+            "optical.exam",
+            "optical.prescription",
+        ):
+            self.env[model].flush_model()
+        lead = dt.timedelta(days=self.trigger_days)
+        low, high = first_day, last_day + lead
+        customer_of_shop = SQL(
+            """
+            (EXISTS (SELECT 1 FROM account_move m
+                      WHERE m.partner_id = p.id AND m.company_id = %(company)s
+                        AND m.move_type = 'out_invoice' AND m.state = 'posted')
+             OR EXISTS (SELECT 1 FROM optical_exam e
+                         WHERE e.partner_id = p.id AND e.company_id = %(company)s))
+            """,
+            company=self.company_id.id,
+        )
+        if self.trigger == "cl_runout":
+            query = SQL(
+                """
+                SELECT p.id, p.optical_cl_runout_date, 'res.partner', p.id
+                  FROM res_partner p
+                 WHERE p.active
+                   AND p.optical_cl_runout_date BETWEEN %(low)s AND %(high)s
+                   AND (p.company_id IS NULL OR p.company_id = %(company)s)
+                   AND EXISTS (SELECT 1 FROM account_move_line l
+                                 JOIN account_move m ON m.id = l.move_id
+                                WHERE m.partner_id = p.id
+                                  AND m.company_id = %(company)s
+                                  AND m.move_type = 'out_invoice'
+                                  AND m.state = 'posted'
+                                  AND l.optical_category = 'contact_lens')
+                """,
+                low=low,
+                high=high,
+                company=self.company_id.id,
+            )
+            watch = "contact_lens"
+        elif self.trigger == "prescription_expiry":
+            query = SQL(
+                """
+                SELECT rx.partner_id, rx.expiry_date, 'optical.prescription', rx.id
+                  FROM optical_prescription rx
+                  JOIN res_partner p ON p.id = rx.partner_id
+                 WHERE p.active AND rx.company_id = %(company)s
+                   AND rx.expiry_date BETWEEN %(low)s AND %(high)s
+                   AND NOT EXISTS (
+                        SELECT 1 FROM optical_prescription n
+                         WHERE n.partner_id = rx.partner_id AND n.kind = rx.kind
+                           AND (n.date > rx.date
+                                OR (n.date = rx.date AND n.id > rx.id)))
+                """,
+                low=low,
+                high=high,
+                company=self.company_id.id,
+            )
+            watch = ""
+        elif self.trigger == "birthday":
+            query = SQL(
+                """
+                SELECT p.id, b.anchor, 'res.partner', p.id
+                  FROM res_partner p
+                 CROSS JOIN LATERAL (
+                        SELECT (first_day + LEAST(
+                                   EXTRACT(DAY FROM p.optical_birthdate)::int,
+                                   EXTRACT(DAY FROM first_day + INTERVAL '1 month'
+                                                    - INTERVAL '1 day')::int) - 1
+                               ) AS anchor
+                          FROM (SELECT make_date(
+                                       y,
+                                       EXTRACT(MONTH FROM p.optical_birthdate)::int,
+                                       1) AS first_day
+                                  FROM generate_series(%(year_low)s, %(year_high)s) y
+                               ) months
+                       ) b
+                 WHERE p.active AND p.optical_birthdate IS NOT NULL
+                   AND b.anchor BETWEEN %(low)s AND %(high)s
+                   AND (p.company_id IS NULL OR p.company_id = %(company)s)
+                   AND %(customer)s
+                """,
+                low=low,
+                high=high,
+                year_low=low.year,
+                year_high=high.year,
+                company=self.company_id.id,
+                customer=customer_of_shop,
+            )
+            watch = ""
+        else:
+            return []
+        candidates = []
+        for partner_id, anchor, model, res_id in self.env.execute_query(query):
+            fire = max(anchor - lead, first_day)
+            candidates.append(
+                {
+                    "cycle": self,
+                    "partner_id": partner_id,
+                    "source_ref": f"{model},{res_id}",
+                    "source_key": f"{self.trigger}:{anchor.isoformat()}",
+                    "move_id": False,
+                    "trigger_date": fire,
+                    "trigger_at": None,
+                    "watch_categories": watch,
+                }
+            )
+        return candidates
+
+    @api.model
+    def _cron_date_triggers(self):
+        """Daily: enroll customers whose date-based trigger fires today."""
+        Enrollment = self.env["optical.cycle.enrollment"].sudo()
+        cycles = self.sudo().search(
+            [("trigger", "in", DATE_TRIGGERS), ("step_ids", "!=", False)]
+        )
+        for cycle in cycles:
+            tz = cycle._optical_tz()
+            today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+            Enrollment._optical_enroll(cycle._optical_date_candidates(today, today))
+            Enrollment._optical_commit_if_cron()
+
+    # ------------------------------------------------------------------ actions
+    def action_view_enrollments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "optical_crm_cycles.optical_cycle_enrollment_action"
+        )
+        action["domain"] = [("cycle_id", "=", self.id)]
+        action["context"] = {"default_cycle_id": self.id}
+        return action
+
+    def action_view_executions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "optical_crm_cycles.optical_cycle_execution_action"
+        )
+        action["domain"] = [("cycle_id", "=", self.id)]
+        action["context"] = {"search_default_filter_scheduled": 1}
+        return action
+
+    def action_open_backfill(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Enroll past documents"),
+            "res_model": "optical.cycle.backfill",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_cycle_id": self.id},
+        }
+
+    def action_open_simulation(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Simulation"),
+            "res_model": "optical.cycle.simulation",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_cycle_ids": self.ids},
+        }
+
+    def action_export_json(self):
+        """Download the cycle definition as JSON (see optical.cycle.import)."""
+        self.ensure_one()
+        payload = self._optical_export()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name}.json",
+                "raw": json.dumps(payload, indent=2, ensure_ascii=False).encode(),
+                "mimetype": "application/json",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    # ------------------------------------------------------------------ export
+    def _optical_export(self):
+        """The cycle as a JSON-able dict: only portable references (codes, XML ids,
+        names), never database ids."""
+        self.ensure_one()
+        return {
+            "format": "optical_crm_cycles.cycle",
+            "version": 1,
+            "name": self.name,
+            "trigger": self.trigger,
+            "trigger_days": self.trigger_days,
+            "optical_categories": sorted(self.optical_categories.mapped("code")),
+            "products": [
+                {"default_code": product.default_code, "name": product.name}
+                for product in self.product_ids
+            ],
+            "segment": None,
+            "reentry_policy": self.reentry_policy,
+            "reentry_days": self.reentry_days,
+            "late_tolerance_days": self.late_tolerance_days,
+            "send_hour": self.send_hour,
+            "steps": [step._optical_export() for step in self.step_ids],
+        }
+
+    def action_dispatch_now(self):
+        """Send what is due now (the scheduled action does it every few minutes)."""
+        if not self.env.user.has_group("optical_crm.group_optical_manager"):
+            raise UserError(self.env._("Only managers can send due messages now."))
+        count = self.env["optical.cycle.execution"].sudo()._optical_dispatch()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s due messages processed.", count=count),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,0 +1,30 @@
+from odoo import api, models
+
+
+class OpticalExam(models.Model):
+    """Trigger ``exam_done``: kept small on purpose (optical.exam is completed on
+    another branch). An exam counts as done when its ``state`` is ``done`` if the
+    model has a state, else as soon as it is recorded."""
+
+    _inherit = "optical.exam"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        exams = super().create(vals_list)
+        exams._optical_cycles_exam_done()
+        return exams
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"state", "date"} & set(vals):
+            self._optical_cycles_exam_done()
+        return res
+
+    def _optical_cycles_exam_done(self):
+        done = self
+        if "state" in self._fields:
+            done = self.filtered(lambda exam: exam.state == "done")
+        if done:
+            self.env["optical.cycle.enrollment"].sudo()._optical_on_exams_done(
+                done.sudo()
+            )

@@ -1,0 +1,3 @@
+from . import test_enrollment
+from . import test_dispatch
+from . import test_tools

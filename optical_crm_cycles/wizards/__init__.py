@@ -1,0 +1,5 @@
+from . import optical_cycle_backfill
+from . import optical_cycle_backfill_line
+from . import optical_cycle_simulation
+from . import optical_cycle_simulation_line
+from . import optical_cycle_import
