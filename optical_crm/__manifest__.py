@@ -16,6 +16,22 @@
     "data": [
         "security/optical_crm_security.xml",
         "security/ir.model.access.csv",
+        "security/optical_crm_rules.xml",
+        "report/optical_prescription_report.xml",
+        "views/optical_prescription_views.xml",
+        "views/optical_exam_views.xml",
+        "views/optical_touchpoint_views.xml",
+        "views/res_partner_views.xml",
+        "views/product_template_views.xml",
+        "views/res_company_views.xml",
+        "wizards/optical_consent_wizard_views.xml",
+        "wizards/optical_import_wizard_views.xml",
         "views/optical_crm_menus.xml",
     ],
+    "demo": [
+        "demo/optical_demo_products.xml",
+        "demo/optical_demo.xml",
+    ],
+    "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
 }

@@ -1,4 +1,5 @@
 from . import product_template
+from . import account_move
 from . import account_move_line
 from . import res_company
 from . import res_partner
@@ -6,3 +7,4 @@ from . import optical_exam
 from . import optical_prescription
 from . import optical_consent
 from . import optical_touchpoint
+from . import report_optical_prescription
