@@ -138,6 +138,12 @@ class OpticalPrescription(models.Model):
                 if part
             )
 
+    @api.onchange("kind")
+    def _onchange_kind(self):
+        if self.kind != "contact_lens":
+            self.cl_base_curve = 0
+            self.cl_diameter = 0
+
     @api.onchange("exam_id")
     def _onchange_exam_id(self):
         if self.exam_id:

@@ -178,7 +178,10 @@ class OpticalTouchpoint(models.Model):
         """
         refs = {(v.get("source", "odoo"), v["external_ref"]) for v in vals_list}
         existing = self.sudo().search_fetch(
-            [("external_ref", "in", [ref for _source, ref in refs])],
+            [
+                ("source", "in", list({source for source, _ref in refs})),
+                ("external_ref", "in", [ref for _source, ref in refs]),
+            ],
             ["source", "external_ref"],
         )
         done = {(t.source, t.external_ref) for t in existing}

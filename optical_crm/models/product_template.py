@@ -71,7 +71,6 @@ class ProductTemplate(models.Model):
         res = super().write(vals)
         if {"optical_category", *CL_FIELDS} & set(vals):
             # The category is stored on invoice lines and drives the run-out date.
-            self.env["res.partner"]._optical_refresh_profile_for_products(
-                self.product_variant_ids.ids
-            )
+            variants = self.with_context(active_test=False).product_variant_ids
+            self.env["res.partner"]._optical_refresh_profile_for_products(variants.ids)
         return res

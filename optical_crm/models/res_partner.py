@@ -1,3 +1,4 @@
+import hashlib
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -6,6 +7,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date
 
+# Placeholder for "the partners being refreshed" in prepared statements ($1).
+PARTNERS_PARAM = "$1"
+# Above this many partners, a plan made for the actual ids beats the prepared one.
+PREPARED_MAX_PARTNERS = 1000
 # Stored figures of the optical profile, all written by _optical_refresh_profile().
 PROFILE_FIELDS = [
     "optical_last_exam_date",
@@ -213,9 +218,15 @@ class ResPartner(models.Model):
 
     @api.model
     def _optical_partner_filter(self, column, partner_ids):
-        """``AND <column> = ANY(ids)`` when refreshing some partners, else nothing."""
+        """``AND <column> = ANY(ids)`` when refreshing some partners, else nothing.
+
+        ``partner_ids`` is None (every partner), a list of ids, or PARTNERS_PARAM
+        (the ids are the first parameter of a prepared statement).
+        """
         if partner_ids is None:
             return SQL()
+        if partner_ids is PARTNERS_PARAM:
+            return SQL("AND %s = ANY($1::int4[])", column)
         return SQL("AND %s = ANY(%s)", column, list(partner_ids))
 
     @api.model
@@ -420,9 +431,37 @@ class ResPartner(models.Model):
             "res.partner",
         ):
             self.env[model].flush_model()
-        for query in self._optical_profile_queries(partner_ids):
-            self.env.cr.execute(query)
+        if partner_ids is None or len(partner_ids) > PREPARED_MAX_PARTNERS:
+            for query in self._optical_profile_queries(partner_ids):
+                self.env.cr.execute(query)
+        else:
+            # Planning these statements costs more than running them for a few
+            # partners (invoice posting): prepare them once per connection.
+            for query in self._optical_profile_queries(PARTNERS_PARAM):
+                self._optical_execute_prepared(query, partner_ids)
         self.env["res.partner"].invalidate_model(self._optical_profile_fields())
+
+    @api.model
+    def _optical_execute_prepared(self, query, partner_ids):
+        """Run ``query`` (whose $1 is an int4[] of partner ids) as a prepared
+        statement named after its text, preparing it on this connection if needed.
+        """
+        cr = self.env.cr
+        text = cr.mogrify(query.code, query.params).decode()
+        name = "optical_profile_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+        cr.execute(SQL("SELECT 1 FROM pg_prepared_statements WHERE name = %s", name))
+        if not cr.fetchone():
+            cr.execute(SQL("PREPARE %s(int4[]) AS %s", SQL.identifier(name), SQL(text)))
+        # The generic plan (index lookups by partner) fits every call; custom
+        # plans would be re-planned at each execution.
+        cr.execute(
+            SQL(
+                "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE %s(%s); "
+                "SET LOCAL plan_cache_mode = DEFAULT",
+                SQL.identifier(name),
+                list(partner_ids),
+            )
+        )
 
     @api.model
     def _optical_refresh_profile_for_products(self, product_ids):
