@@ -92,3 +92,13 @@ class TestExam(OpticalCase):
         rx = form.save()
         self.assertEqual(exam.prescription_ids, rx)
         self.assertEqual(exam.prescription_count, 1)
+
+    def test_birthdate_validated(self):
+        form = Form(self.env["res.partner"].with_user(self.user))
+        form.name = "Bimbo Futuro"
+        form.optical_birthdate = date(2999, 1, 1)
+        with self.assertRaisesRegex(ValidationError, "must be between 01/01/1900"):
+            form.save()
+        form.optical_birthdate = date(2015, 6, 1)
+        partner = form.save()
+        self.assertGreaterEqual(partner.optical_age, 9)

@@ -61,6 +61,11 @@ class TestHealthData(OpticalCase):
             self.assertEqual(
                 "optical_next_exam_date" in arch, user != self.employee, user.login
             )
+            self.assertEqual(
+                "action_optical_record_consent" in arch,
+                user != self.employee,
+                user.login,
+            )
             # reading what the form shows does not fail
             fields_ = [
                 name
