@@ -451,7 +451,8 @@ class ResPartner(models.Model):
         name = "optical_profile_" + hashlib.sha1(text.encode()).hexdigest()[:16]
         cr.execute(SQL("SELECT 1 FROM pg_prepared_statements WHERE name = %s", name))
         if not cr.fetchone():
-            cr.execute(SQL("PREPARE %s(int4[]) AS %s", SQL.identifier(name), SQL(text)))
+            statement = SQL(text.replace("%", "%%"))  # literal text, no parameters
+            cr.execute(SQL("PREPARE %s(int4[]) AS %s", SQL.identifier(name), statement))
         # The generic plan (index lookups by partner) fits every call; custom
         # plans would be re-planned at each execution.
         cr.execute(
