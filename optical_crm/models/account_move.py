@@ -1,8 +1,5 @@
-from datetime import datetime, time, timedelta
-
-import pytz
-
-from odoo import fields, models
+from odoo import models
+from odoo.tools import SQL
 
 SALE_TYPES = ("out_invoice", "out_refund")
 
@@ -14,10 +11,10 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
         if sales:
+            self.env["res.partner"]._optical_refresh_profile(sales.partner_id.ids)
             sales.filtered(
                 lambda m: m.move_type == "out_invoice"
             )._optical_record_touchpoints()
-            self.env["res.partner"]._optical_refresh_profile(sales.partner_id.ids)
         return posted
 
     def button_draft(self):
@@ -38,36 +35,63 @@ class AccountMove(models.Model):
             self.env["res.partner"]._optical_refresh_profile(partners.ids)
         return res
 
-    def _optical_touchpoint_datetime(self):
-        """Noon of the invoice date in the shop's time zone, never in the future."""
-        self.ensure_one()
-        tz_name = self.company_id.partner_id.tz or self.env.user.tz or "Europe/Rome"
-        local = pytz.timezone(tz_name).localize(
-            datetime.combine(self.invoice_date, time(12, 0))
-        )
-        moment = local.astimezone(pytz.utc).replace(tzinfo=None)
-        return min(moment, fields.Datetime.now() - timedelta(seconds=1))
-
     def _optical_record_touchpoints(self):
-        vals_list = []
-        for move in self:
-            lines = move.invoice_line_ids.filtered("optical_category").sorted(
-                "price_subtotal", reverse=True
+        """One purchase touchpoint per posted invoice (none if already recorded).
+
+        Runs inside every posting, so it is one INSERT: dated at noon of the
+        invoice date in the shop's time zone (never in the future), with the
+        category of the invoice's largest line. The values are ours, not user
+        input: the checks of optical.touchpoint.create() have nothing to refuse.
+        """
+        if not self:
+            return
+        self.flush_recordset(
+            [
+                "partner_id",
+                "invoice_date",
+                "name",
+                "company_id",
+                "amount_untaxed_signed",
+            ]
+        )
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "optical_category", "price_subtotal"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO optical_touchpoint (
+                    partner_id, datetime, channel, kind, summary, source,
+                    external_ref, res_model, res_id, company_id, amount,
+                    optical_category, create_uid, create_date, write_uid, write_date)
+                SELECT m.partner_id,
+                       LEAST(
+                           (m.invoice_date + TIME '12:00')
+                               AT TIME ZONE COALESCE(cp.tz, 'Europe/Rome')
+                               AT TIME ZONE 'UTC',
+                           (NOW() AT TIME ZONE 'UTC') - INTERVAL '1 second'),
+                       'store', 'purchase', m.name, 'odoo',
+                       'account.move,' || m.id, 'account.move', m.id, m.company_id,
+                       m.amount_untaxed_signed,
+                       (SELECT l.optical_category
+                          FROM account_move_line l
+                         WHERE l.move_id = m.id AND l.display_type = 'product'
+                           AND l.optical_category IS NOT NULL
+                         ORDER BY l.price_subtotal DESC, l.id
+                         LIMIT 1),
+                       %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM account_move m
+                  JOIN res_company c ON c.id = m.company_id
+                  JOIN res_partner cp ON cp.id = c.partner_id
+                 WHERE m.id = ANY(%(ids)s)
+                ON CONFLICT ON CONSTRAINT optical_touchpoint_source_external_ref_unique
+                DO NOTHING
+                """,
+                uid=self.env.uid,
+                ids=self.ids,
             )
-            vals_list.append(
-                {
-                    "partner_id": move.partner_id.id,
-                    "datetime": move._optical_touchpoint_datetime(),
-                    "channel": "store",
-                    "kind": "purchase",
-                    "summary": move.name,
-                    "source": "odoo",
-                    "external_ref": f"account.move,{move.id}",
-                    "res_model": "account.move",
-                    "res_id": move.id,
-                    "company_id": move.company_id.id,
-                    "amount": move.amount_untaxed_signed,
-                    "optical_category": lines[:1].optical_category,
-                }
-            )
-        return self.env["optical.touchpoint"]._record_once(vals_list)
+        )
+        self.env["res.partner"].invalidate_model(
+            ["optical_touchpoint_ids", "optical_touchpoint_count"]
+        )

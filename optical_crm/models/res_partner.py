@@ -1,4 +1,3 @@
-import hashlib
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -7,10 +6,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date
 
-# Placeholder for "the partners being refreshed" in prepared statements ($1).
-PARTNERS_PARAM = "$1"
-# Above this many partners, a plan made for the actual ids beats the prepared one.
-PREPARED_MAX_PARTNERS = 1000
 # Stored figures of the optical profile, all written by _optical_refresh_profile().
 PROFILE_FIELDS = [
     "optical_last_exam_date",
@@ -218,15 +213,9 @@ class ResPartner(models.Model):
 
     @api.model
     def _optical_partner_filter(self, column, partner_ids):
-        """``AND <column> = ANY(ids)`` when refreshing some partners, else nothing.
-
-        ``partner_ids`` is None (every partner), a list of ids, or PARTNERS_PARAM
-        (the ids are the first parameter of a prepared statement).
-        """
+        """``AND <column> = ANY(ids)`` when refreshing some partners, else nothing."""
         if partner_ids is None:
             return SQL()
-        if partner_ids is PARTNERS_PARAM:
-            return SQL("AND %s = ANY($1::int4[])", column)
         return SQL("AND %s = ANY(%s)", column, list(partner_ids))
 
     @api.model
@@ -320,18 +309,20 @@ class ResPartner(models.Model):
 
         Set-based: ``partner_ids=None`` refreshes every partner in one pass.
         Only rows whose figures change are written. Extend by appending queries.
+        The CTEs are MATERIALIZED so that each is planned on its own: for the one
+        partner of a posted invoice, planning costs more than running the query.
         """
         return [
             SQL(
                 """
-            WITH docs AS (%(docs)s),
-            value AS (
+            WITH docs AS MATERIALIZED (%(docs)s),
+            value AS MATERIALIZED (
                 SELECT partner_id,
                        SUM(amount) AS ltv,
                        MAX(purchase_date) FILTER (WHERE counts) AS last_purchase
                   FROM docs GROUP BY partner_id
             ),
-            cl_days AS (
+            cl_days AS MATERIALIZED (
                 SELECT b.partner_id, b.purchase_date,
                        SUM(b.quantity) AS packs,
                        SUM(b.quantity * t.optical_cl_lenses_per_pack
@@ -340,7 +331,7 @@ class ResPartner(models.Model):
                   JOIN product_template t ON t.id = b.product_tmpl_id
                  GROUP BY b.partner_id, b.purchase_date
             ),
-            cl AS (
+            cl AS MATERIALIZED (
                 SELECT DISTINCT ON (partner_id)
                        partner_id,
                        purchase_date + FLOOR(lens_days / 2)::int AS runout
@@ -348,20 +339,20 @@ class ResPartner(models.Model):
                  WHERE packs > 0 AND lens_days > 0
                  ORDER BY partner_id, purchase_date DESC
             ),
-            exams AS (
+            exams AS MATERIALIZED (
                 SELECT DISTINCT ON (partner_id)
                        partner_id, date AS last_exam, next_exam_date AS next_exam
                   FROM optical_exam e
                  WHERE TRUE %(filter_exams)s
                  ORDER BY partner_id, date DESC, id DESC
             ),
-            rx AS (
+            rx AS MATERIALIZED (
                 SELECT partner_id, MAX(date) AS last_rx
                   FROM optical_prescription r
                  WHERE TRUE %(filter_rx)s
                  GROUP BY partner_id
             ),
-            profile AS (
+            profile AS MATERIALIZED (
                 SELECT p.id,
                        COALESCE(value.ltv, 0) AS ltv,
                        value.last_purchase,
@@ -431,38 +422,9 @@ class ResPartner(models.Model):
             "res.partner",
         ):
             self.env[model].flush_model()
-        if partner_ids is None or len(partner_ids) > PREPARED_MAX_PARTNERS:
-            for query in self._optical_profile_queries(partner_ids):
-                self.env.cr.execute(query)
-        else:
-            # Planning these statements costs more than running them for a few
-            # partners (invoice posting): prepare them once per connection.
-            for query in self._optical_profile_queries(PARTNERS_PARAM):
-                self._optical_execute_prepared(query, partner_ids)
+        for query in self._optical_profile_queries(partner_ids):
+            self.env.cr.execute(query)
         self.env["res.partner"].invalidate_model(self._optical_profile_fields())
-
-    @api.model
-    def _optical_execute_prepared(self, query, partner_ids):
-        """Run ``query`` (whose $1 is an int4[] of partner ids) as a prepared
-        statement named after its text, preparing it on this connection if needed.
-        """
-        cr = self.env.cr
-        text = cr.mogrify(query.code, query.params).decode()
-        name = "optical_profile_" + hashlib.sha1(text.encode()).hexdigest()[:16]
-        cr.execute(SQL("SELECT 1 FROM pg_prepared_statements WHERE name = %s", name))
-        if not cr.fetchone():
-            statement = SQL(text.replace("%", "%%"))  # literal text, no parameters
-            cr.execute(SQL("PREPARE %s(int4[]) AS %s", SQL.identifier(name), statement))
-        # The generic plan (index lookups by partner) fits every call; custom
-        # plans would be re-planned at each execution.
-        cr.execute(
-            SQL(
-                "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE %s(%s); "
-                "SET LOCAL plan_cache_mode = DEFAULT",
-                SQL.identifier(name),
-                list(partner_ids),
-            )
-        )
 
     @api.model
     def _optical_refresh_profile_for_products(self, product_ids):

@@ -98,7 +98,22 @@ class TestProfile(RaisesMixin, AccountTestInvoicingCommon):
         self.assertTrue(self.env.cr.fetchall())
 
     def test_post_sets_value_last_purchase_and_runout(self):
-        self._invoice([(self.monthly, 4, 30), (self.frame, 1, 100)], "2024-03-10")
+        move = self._invoice(
+            [(self.monthly, 4, 30), (self.frame, 1, 100)], "2024-03-10"
+        )
+        touchpoint = (
+            self.env["optical.touchpoint"]
+            .sudo()
+            .search([("res_model", "=", "account.move"), ("res_id", "=", move.id)])
+        )
+        self.assertEqual(
+            (touchpoint.partner_id, touchpoint.kind, touchpoint.source),
+            (self.customer, "purchase", "odoo"),
+        )
+        self.assertEqual(touchpoint.datetime.date(), date(2024, 3, 10))
+        self.assertEqual((touchpoint.amount, touchpoint.summary), (220, move.name))
+        self.assertEqual(touchpoint.optical_category, "contact_lens", "largest line")
+        self.assertEqual(touchpoint.company_id, move.company_id)
         # 4 packs x 6 lenses x 30 days / 2 eyes = 360 days
         self.assertEqual(self._profile(), (220.0, date(2024, 3, 10), date(2025, 3, 5)))
         # the latest contact lens purchase decides, whatever came before
