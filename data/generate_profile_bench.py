@@ -12,8 +12,8 @@ prescriptions, the touchpoints that posting records).
 
     python3 data/generate_profile_bench.py -d DB [--partners 100000] [--lines 300000]
 
-Deterministic for a given database state (``setseed``). A few seconds per 100,000
-rows on 2 cores.
+Deterministic for a given database state (``setseed``). About one minute for the
+default size on 2 cores (most of it is index maintenance on account_move_line).
 """
 
 import argparse
