@@ -1,4 +1,5 @@
 from . import product_template
+from . import account_move
 from . import account_move_line
 from . import res_company
 from . import res_config_settings
@@ -20,4 +21,4 @@ from . import optical_customer_value
 from . import optical_customer_forecast
 from . import optical_customer_timeline
 from . import optical_value_dashboard
-from . import account_move
+from . import report_optical_prescription

@@ -1,24 +1,107 @@
 from odoo import models
+from odoo.tools import SQL
 
+SALE_TYPES = ("out_invoice", "out_refund")
 VALUE_DIRTY_KEY = "optical_crm.value_dirty"
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    # -------------------------------------------------------- customer value
-    # Posting, resetting to draft, cancelling or crediting a customer invoice changes
-    # the value of (customer, shop): the pairs are collected and refreshed once, in
-    # SQL, just before the transaction commits (cancel passes through button_draft,
-    # credit notes through _post).
+    # Posting, resetting to draft, cancelling (through button_draft) or crediting
+    # (credit notes come through _post) a customer invoice refreshes the customer's
+    # optical profile at once, and the value of (customer, shop) once per
+    # transaction, just before it commits.
     def _post(self, soft=True):
-        posted = super()._post(soft)
-        posted._optical_value_mark_dirty()
+        posted = super()._post(soft=soft)
+        sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
+        if sales:
+            self.env["res.partner"]._optical_refresh_profile(sales.partner_id.ids)
+            sales.filtered(
+                lambda m: m.move_type == "out_invoice"
+            )._optical_record_touchpoints()
+            sales._optical_value_mark_dirty()
         return posted
 
     def button_draft(self):
-        self.filtered(lambda m: m.state == "posted")._optical_value_mark_dirty()
-        return super().button_draft()
+        # button_cancel() passes posted moves through here as well.
+        was_posted = self.filtered(
+            lambda m: m.state == "posted" and m.move_type in SALE_TYPES
+        )
+        partners = was_posted.partner_id
+        res = super().button_draft()
+        if was_posted:
+            self.env["optical.touchpoint"].sudo().search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "in", was_posted.ids),
+                    ("kind", "=", "purchase"),
+                ]
+            ).unlink()
+            self.env["res.partner"]._optical_refresh_profile(partners.ids)
+            was_posted._optical_value_mark_dirty()
+        return res
+
+    def _optical_record_touchpoints(self):
+        """One purchase touchpoint per posted invoice (none if already recorded).
+
+        Runs inside every posting, so it is one INSERT: dated at noon of the
+        invoice date in the shop's time zone (never in the future), with the
+        category of the invoice's largest line. The values are ours, not user
+        input: the checks of optical.touchpoint.create() have nothing to refuse.
+        """
+        if not self:
+            return
+        self.flush_recordset(
+            [
+                "partner_id",
+                "invoice_date",
+                "name",
+                "company_id",
+                "amount_untaxed_signed",
+            ]
+        )
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "optical_category", "price_subtotal"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO optical_touchpoint (
+                    partner_id, datetime, channel, kind, summary, source,
+                    external_ref, res_model, res_id, company_id, amount,
+                    optical_category, create_uid, create_date, write_uid, write_date)
+                SELECT m.partner_id,
+                       LEAST(
+                           (m.invoice_date + TIME '12:00')
+                               AT TIME ZONE COALESCE(cp.tz, 'Europe/Rome')
+                               AT TIME ZONE 'UTC',
+                           (NOW() AT TIME ZONE 'UTC') - INTERVAL '1 second'),
+                       'store', 'purchase', m.name, 'odoo',
+                       'account.move,' || m.id, 'account.move', m.id, m.company_id,
+                       m.amount_untaxed_signed,
+                       (SELECT l.optical_category
+                          FROM account_move_line l
+                         WHERE l.move_id = m.id AND l.display_type = 'product'
+                           AND l.optical_category IS NOT NULL
+                         ORDER BY l.price_subtotal DESC, l.id
+                         LIMIT 1),
+                       %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM account_move m
+                  JOIN res_company c ON c.id = m.company_id
+                  JOIN res_partner cp ON cp.id = c.partner_id
+                 WHERE m.id = ANY(%(ids)s)
+                ON CONFLICT ON CONSTRAINT optical_touchpoint_source_external_ref_unique
+                DO NOTHING
+                """,
+                uid=self.env.uid,
+                ids=self.ids,
+            )
+        )
+        self.env["res.partner"].invalidate_model(
+            ["optical_touchpoint_ids", "optical_touchpoint_count"]
+        )
 
     def _optical_value_mark_dirty(self):
         pairs = {

@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .product_template import OPTICAL_CATEGORIES
 
 TOUCHPOINT_CHANNELS = [
     ("store", "Store"),
@@ -21,12 +26,15 @@ TOUCHPOINT_KINDS = [
     ("call", "Call"),
     ("message", "Message"),
 ]
+# A touchpoint may be dated this much after "now" (clock skew of the sender).
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class OpticalTouchpoint(models.Model):
     _name = "optical.touchpoint"
     _description = "Customer touchpoint"
     _order = "datetime desc, id desc"
+    _check_company_auto = True
 
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="cascade"
@@ -35,7 +43,22 @@ class OpticalTouchpoint(models.Model):
     channel = fields.Selection(TOUCHPOINT_CHANNELS, required=True)
     kind = fields.Selection(TOUCHPOINT_KINDS, required=True)
     summary = fields.Char()
-    product_id = fields.Many2one("product.product")
+    product_id = fields.Many2one("product.product", check_company=True)
+    optical_category = fields.Selection(
+        OPTICAL_CATEGORIES,
+        string="Optical category",
+        help="Purchases: what was bought (taken from the product when there is one).",
+    )
+    quantity = fields.Float(
+        digits="Product Unit of Measure",
+        help="Purchases: quantity bought (packs for contact lenses).",
+    )
+    amount = fields.Monetary(
+        currency_field="currency_id",
+        help="Purchases: amount without taxes. Purchases that are not Odoo invoices "
+        "(imported history, other systems) count in the customer's profile.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
     source = fields.Char(
         required=True,
         default="odoo",
@@ -46,10 +69,15 @@ class OpticalTouchpoint(models.Model):
         help="Identifier in the source system: sending the same row again "
         "changes nothing.",
     )
-    res_model = fields.Char(string="Document model")
-    res_id = fields.Many2oneReference(string="Document", model_field="res_model")
+    res_model = fields.Char(string="Document model", readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Document", model_field="res_model", readonly=True
+    )
     company_id = fields.Many2one(
-        "res.company", index=True, default=lambda self: self.env.company
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
     )
 
     _sql_constraints = [
@@ -60,6 +88,87 @@ class OpticalTouchpoint(models.Model):
         )
     ]
 
+    @api.depends("kind", "datetime", "partner_id")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for touchpoint in self:
+            touchpoint.display_name = " - ".join(
+                part
+                for part in (
+                    kinds.get(touchpoint.kind),
+                    touchpoint.partner_id.display_name,
+                )
+                if part
+            )
+
+    @api.model
+    def _optical_vals_error(self, vals):
+        """Why these values cannot make a touchpoint (a translated sentence), or None.
+
+        Shared by the form, the import and the JSON endpoint so the reasons match.
+        """
+        if not vals.get("partner_id"):
+            return self.env._("The touchpoint has no customer.")
+        when = vals.get("datetime")
+        if not when:
+            return self.env._("The touchpoint has no date and time.")
+        try:
+            when = fields.Datetime.to_datetime(when)
+        except ValueError:
+            return self.env._(
+                "The date and time %(value)s is not valid.", value=vals["datetime"]
+            )
+        if when > fields.Datetime.now() + FUTURE_TOLERANCE:
+            return self.env._(
+                "The touchpoint is dated in the future (%(when)s UTC): only what "
+                "has already happened can be recorded.",
+                when=fields.Datetime.to_string(when),
+            )
+        for fname in ("channel", "kind", "optical_category"):
+            value = vals.get(fname)
+            if fname != "optical_category" and not value:
+                return self.env._(
+                    "The touchpoint has no %(field)s.",
+                    field=self._fields[fname]._description_string(self.env),
+                )
+            allowed = [key for key, _label in self._fields[fname].selection]
+            if value and value not in allowed:
+                return self.env._(
+                    "Unknown %(field)s %(value)s: use one of %(allowed)s.",
+                    field=self._fields[fname]._description_string(self.env),
+                    value=value,
+                    allowed=", ".join(allowed),
+                )
+        return None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            full = dict(vals)
+            full.setdefault("company_id", self.env.company.id)
+            error = self._optical_vals_error(full)
+            if error:
+                raise ValidationError(error)
+            if vals.get("product_id") and not vals.get("optical_category"):
+                product = self.env["product.product"].browse(vals["product_id"])
+                vals["optical_category"] = product.sudo().optical_category
+        return super().create(vals_list)
+
+    @api.constrains("datetime", "channel", "kind")
+    def _check_touchpoint(self):
+        for touchpoint in self:
+            error = self._optical_vals_error(
+                {
+                    "partner_id": touchpoint.partner_id.id,
+                    "datetime": touchpoint.datetime,
+                    "channel": touchpoint.channel,
+                    "kind": touchpoint.kind,
+                    "optical_category": touchpoint.optical_category,
+                }
+            )
+            if error:
+                raise ValidationError(error)
+
     @api.model
     def _record_once(self, vals_list):
         """Create the touchpoints whose (source, external_ref) is not recorded yet.
@@ -69,7 +178,10 @@ class OpticalTouchpoint(models.Model):
         """
         refs = {(v.get("source", "odoo"), v["external_ref"]) for v in vals_list}
         existing = self.sudo().search_fetch(
-            [("external_ref", "in", [ref for _source, ref in refs])],
+            [
+                ("source", "in", list({source for source, _ref in refs})),
+                ("external_ref", "in", [ref for _source, ref in refs]),
+            ],
             ["source", "external_ref"],
         )
         done = {(t.source, t.external_ref) for t in existing}

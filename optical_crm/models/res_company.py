@@ -49,7 +49,6 @@ class ResCompany(models.Model):
         "optical_cap_days",
         "optical_hourly_limit",
         "optical_attribution_days",
-        "optical_recall_months",
     )
     def _check_optical_policy(self):
         for company in self:
@@ -72,9 +71,17 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._("The attribution window is at least one day.")
                 )
-            if company.optical_recall_months < 1:
+
+    @api.constrains("optical_recall_months")
+    def _check_optical_recall_months(self):
+        for company in self:
+            if not 1 <= company.optical_recall_months <= 60:
                 raise ValidationError(
-                    self.env._("The eye exam recall is at least one month.")
+                    self.env._(
+                        "The eye exam recall interval must be between 1 and 60 "
+                        "months, not %(months)s.",
+                        months=company.optical_recall_months,
+                    )
                 )
 
     def _optical_send_calendar(self):

@@ -8,3 +8,13 @@ from . import test_customer_value
 from . import test_value_dashboard
 from . import test_customer_timeline
 from . import test_value_dashboard_tour
+from . import test_prescription
+from . import test_exam
+from . import test_profile
+from . import test_touchpoint
+from . import test_touchpoint_api
+from . import test_security
+from . import test_import
+from . import test_consent_wizard
+from . import test_report
+from . import test_demo

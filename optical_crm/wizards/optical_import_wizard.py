@@ -1,0 +1,841 @@
+"""Import of customers, prescriptions and purchases from a legacy shop software.
+
+The files are CSV as Italian optical software exports them: Italian headers, ``;``
+separator, comma decimals, dd/mm/yyyy dates, UTF-8 or Windows-1252. Every row is
+imported in its own savepoint (a bad row writes nothing); a dry run does the same
+work inside a savepoint that is rolled back, so it reports exactly what the real
+run will do. Re-importing a file changes nothing: customers are matched on their
+code, prescriptions and purchases on a key derived from the row.
+"""
+
+import base64
+import csv
+import io
+import re
+import unicodedata
+from collections import Counter
+from datetime import date, datetime, time
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import email_normalize
+
+MAX_ROWS = 50000
+REJECT_COLUMN = "Motivo dello scarto"
+
+# normalized header -> our key, per kind of file
+CUSTOMER_COLUMNS = {
+    "code": ("codice cliente", "codice", "cod cliente", "id cliente"),
+    "last_name": ("cognome",),
+    "first_name": ("nome",),
+    "birthdate": ("data di nascita", "data nascita", "nato il"),
+    "street": ("indirizzo", "via"),
+    "zip": ("cap",),
+    "city": ("citta", "comune", "localita"),
+    "province": ("provincia", "prov"),
+    "phone": ("telefono", "tel", "telefono fisso"),
+    "mobile": ("cellulare", "cell", "telefono cellulare"),
+    "email": ("email", "e mail", "posta elettronica"),
+    "consent_sms": ("consenso sms", "consenso marketing sms"),
+    "consent_email": ("consenso email", "consenso e mail", "consenso marketing email"),
+    "consent_phone": ("consenso telefono", "consenso telefonico"),
+    "consent_date": ("data consenso",),
+    "note": ("note", "annotazioni"),
+}
+PRESCRIPTION_COLUMNS = {
+    "code": ("codice cliente", "cod cliente", "id cliente"),
+    "date": ("data", "data ricetta", "data prescrizione"),
+    "ref": ("codice ricetta", "numero ricetta", "id ricetta"),
+    "kind": ("tipo", "tipo ricetta"),
+    "pd": ("dip", "dp", "distanza interpupillare"),
+    "cl_base_curve": ("curva base", "raggio base", "lac curva base", "rb"),
+    "cl_diameter": ("diametro", "lac diametro"),
+    "expiry": ("scadenza", "valida fino al"),
+    "note": ("note",),
+}
+EYE_COLUMNS = {
+    "sphere": ("sfera", "sf"),
+    "cylinder": ("cilindro", "cil"),
+    "axis": ("asse",),
+    "addition": ("addizione", "add"),
+    "prism": ("prisma",),
+    "prism_base": ("base", "base prisma"),
+    "pd": ("dip", "dp"),
+}
+for _eye in ("od", "os"):
+    for _key, _names in EYE_COLUMNS.items():
+        PRESCRIPTION_COLUMNS[f"{_eye}_{_key}"] = tuple(
+            name for base in _names for name in (f"{_eye} {base}", f"{base} {_eye}")
+        )
+PURCHASE_COLUMNS = {
+    "code": ("codice cliente", "cod cliente", "id cliente"),
+    "date": ("data", "data documento", "data vendita"),
+    "document": ("documento", "numero documento", "n documento", "num doc"),
+    "product_code": ("codice articolo", "cod articolo", "articolo"),
+    "description": ("descrizione", "descrizione articolo"),
+    "category": ("categoria", "tipo articolo", "reparto"),
+    "quantity": ("quantita", "qta", "qt"),
+    "amount": ("importo", "totale", "importo riga", "prezzo totale"),
+}
+REQUIRED = {
+    "customers": ("code", "last_name"),
+    "prescriptions": ("code", "date"),
+    "purchases": ("code", "date"),
+}
+YES = {"si", "s", "x", "1", "true", "vero", "yes", "y"}
+NO = {"no", "n", "0", "false", "falso"}
+KINDS = {
+    "occhiali": "spectacles",
+    "occhiale": "spectacles",
+    "vista": "spectacles",
+    "lontano": "spectacles",
+    "vicino": "spectacles",
+    "progressive": "spectacles",
+    "spectacles": "spectacles",
+    "lac": "contact_lens",
+    "lenti a contatto": "contact_lens",
+    "lenti contatto": "contact_lens",
+    "contattologia": "contact_lens",
+    "contact lens": "contact_lens",
+}
+PRISM_BASES = {
+    "alto": "up",
+    "su": "up",
+    "sup": "up",
+    "up": "up",
+    "basso": "down",
+    "giu": "down",
+    "inf": "down",
+    "down": "down",
+    "interno": "in",
+    "interna": "in",
+    "nasale": "in",
+    "in": "in",
+    "esterno": "out",
+    "esterna": "out",
+    "temporale": "out",
+    "out": "out",
+}
+CATEGORIES = {
+    "montatura": "frame",
+    "montature": "frame",
+    "lenti oftalmiche": "spectacle_lens",
+    "lente oftalmica": "spectacle_lens",
+    "lenti da vista": "spectacle_lens",
+    "occhiale da vista": "spectacles",
+    "occhiali da vista": "spectacles",
+    "occhiale completo": "spectacles",
+    "occhiale da sole": "sunglasses",
+    "occhiali da sole": "sunglasses",
+    "sole": "sunglasses",
+    "lenti a contatto": "contact_lens",
+    "lente a contatto": "contact_lens",
+    "lac": "contact_lens",
+    "liquidi": "lens_care",
+    "soluzioni": "lens_care",
+    "manutenzione lac": "lens_care",
+    "esame della vista": "eye_exam",
+    "esame vista": "eye_exam",
+    "controllo della vista": "eye_exam",
+    "visita optometrica": "eye_exam",
+    "accessori": "accessory",
+    "accessorio": "accessory",
+}
+
+
+def normalize(text):
+    """Lower case, no accents, words separated by one space: 'Città' -> 'citta'."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+class RowError(ValueError):
+    """A row cannot be imported: the message says why (already translated)."""
+
+
+class OpticalImportWizard(models.TransientModel):
+    _name = "optical.import.wizard"
+    _description = "Import from a legacy shop software"
+
+    import_type = fields.Selection(
+        [
+            ("customers", "Customers"),
+            ("prescriptions", "Prescriptions"),
+            ("purchases", "Purchase history"),
+        ],
+        string="File content",
+        required=True,
+        default="customers",
+    )
+    data_file = fields.Binary(string="CSV file", attachment=False)
+    filename = fields.Char()
+    state = fields.Selection(
+        [("draft", "Draft"), ("checked", "Checked"), ("done", "Imported")],
+        default="draft",
+        required=True,
+    )
+    encoding = fields.Char(readonly=True)
+    line_ids = fields.One2many(
+        "optical.import.wizard.line", "wizard_id", string="Rows", readonly=True
+    )
+    count_new = fields.Integer(string="New", readonly=True)
+    count_updated = fields.Integer(string="Updated", readonly=True)
+    count_unchanged = fields.Integer(string="Unchanged", readonly=True)
+    count_rejected = fields.Integer(string="Rejected", readonly=True)
+    rejected_file = fields.Binary(string="Rejected rows", readonly=True)
+    rejected_filename = fields.Char(readonly=True)
+
+    @api.onchange("data_file", "import_type")
+    def _onchange_reset(self):
+        self.state = "draft"
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_check(self):
+        """Dry run: report what every row would give, write nothing."""
+        return self._run(dry_run=True)
+
+    def action_import(self):
+        return self._run(dry_run=False)
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Import from legacy software"),
+        }
+
+    # ------------------------------------------------------------------
+    # Reading the file
+    # ------------------------------------------------------------------
+    def _decode(self):
+        if not self.data_file:
+            raise UserError(self.env._("Choose the CSV file to import."))
+        try:
+            raw = base64.b64decode(self.data_file)
+        except (ValueError, TypeError) as exc:
+            raise UserError(self.env._("The file could not be read.")) from exc
+        if not raw.strip():
+            raise UserError(self.env._("The file is empty."))
+        if b"\0" in raw[:4096]:
+            raise UserError(
+                self.env._(
+                    "This is not a CSV text file: export it from the shop software "
+                    "as CSV (values separated by ';')."
+                )
+            )
+        try:
+            return raw.decode("utf-8-sig"), "UTF-8"
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace"), "Windows-1252"
+
+    def _read_rows(self):
+        """(header, [(line_no, cells)]) of the file; raises UserError if unusable."""
+        text, self.encoding = self._decode()
+        first = text.split("\n", 1)[0]
+        delimiter = ";"
+        if ";" not in first:
+            delimiter = "\t" if "\t" in first else ","
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows = [
+                (reader.line_num, row) for row in reader if any(c.strip() for c in row)
+            ]
+        except csv.Error as exc:
+            raise UserError(
+                self.env._(
+                    "The file is not valid CSV (line %(line)s): %(error)s",
+                    line=reader.line_num,
+                    error=exc,
+                )
+            ) from exc
+        if len(rows) < 2:
+            raise UserError(
+                self.env._("The file has a header but no rows to import.")
+                if rows
+                else self.env._("The file is empty.")
+            )
+        if len(rows) - 1 > MAX_ROWS:
+            raise UserError(
+                self.env._(
+                    "The file has %(count)s rows: split it into files of at most "
+                    "%(max)s rows.",
+                    count=len(rows) - 1,
+                    max=MAX_ROWS,
+                )
+            )
+        return rows[0][1], rows[1:], delimiter
+
+    def _columns(self):
+        return {
+            "customers": CUSTOMER_COLUMNS,
+            "prescriptions": PRESCRIPTION_COLUMNS,
+            "purchases": PURCHASE_COLUMNS,
+        }[self.import_type]
+
+    def _map_header(self, header):
+        """{our key: column index}; UserError when a required column is missing."""
+        by_name = {}
+        for key, names in self._columns().items():
+            for name in names:
+                by_name.setdefault(name, key)
+        mapping = {}
+        for index, title in enumerate(header):
+            key = by_name.get(normalize(title))
+            if key and key not in mapping:
+                mapping[key] = index
+        missing = [key for key in REQUIRED[self.import_type] if key not in mapping]
+        if missing:
+            expected = ", ".join(
+                f"'{self._columns()[key][0]}'" for key in REQUIRED[self.import_type]
+            )
+            raise UserError(
+                self.env._(
+                    "Required columns missing for this kind of file: %(missing)s. "
+                    "Expected at least %(expected)s; the file has: %(found)s.",
+                    missing=", ".join(self._columns()[key][0] for key in missing),
+                    expected=expected,
+                    found=", ".join(header),
+                )
+            )
+        return mapping
+
+    # ------------------------------------------------------------------
+    # Values
+    # ------------------------------------------------------------------
+    def _parse_date(self, text, label):
+        text = (text or "").strip()
+        if not text:
+            return None
+        for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise RowError(
+            self.env._(
+                "%(column)s: '%(value)s' is not a date (use dd/mm/yyyy).",
+                column=label,
+                value=text,
+            )
+        )
+
+    def _parse_number(self, text, label, amount=False):
+        text = (text or "").strip().replace("€", "").replace(" ", "")
+        if not text:
+            return 0.0
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        elif amount and re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise RowError(
+                self.env._(
+                    "%(column)s: '%(value)s' is not a number.",
+                    column=label,
+                    value=text,
+                )
+            ) from exc
+
+    def _parse_bool(self, text, label):
+        value = normalize(text)
+        if not value:
+            return None
+        if value in YES:
+            return True
+        if value in NO:
+            return False
+        raise RowError(
+            self.env._(
+                "%(column)s: '%(value)s' is neither yes (Sì) nor no (No).",
+                column=label,
+                value=text,
+            )
+        )
+
+    def _parse_choice(self, text, label, choices):
+        value = normalize(text)
+        if not value:
+            return None
+        if value in choices:
+            return choices[value]
+        raise RowError(
+            self.env._(
+                "%(column)s: unknown value '%(value)s'; accepted values: "
+                "%(accepted)s.",
+                column=label,
+                value=text,
+                accepted=", ".join(sorted(choices)),
+            )
+        )
+
+    def _find_customer(self, code, label):
+        partner = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search([("ref", "=", code)], limit=2)
+        )
+        if not partner:
+            raise RowError(
+                self.env._(
+                    "%(column)s: no customer with code %(code)s; import the "
+                    "customers first.",
+                    column=label,
+                    code=code,
+                )
+            )
+        if len(partner) > 1:
+            raise RowError(
+                self.env._(
+                    "%(column)s: several customers have code %(code)s.",
+                    column=label,
+                    code=code,
+                )
+            )
+        return partner
+
+    # ------------------------------------------------------------------
+    # The run
+    # ------------------------------------------------------------------
+    def _run(self, dry_run):
+        self.ensure_one()
+        if self.import_type == "prescriptions" and not self.env[
+            "optical.prescription"
+        ].has_access("create"):
+            raise AccessError(
+                self.env._(
+                    "Prescriptions are health data: only optometrists and managers "
+                    "can import them."
+                )
+            )
+        header, rows, delimiter = self._read_rows()
+        mapping = self._map_header(header)
+        handler = getattr(self, f"_import_{self.import_type}_row")
+        state = {"partners": set(), "seen": Counter()}
+        results = []
+        savepoint = self.env.cr.savepoint() if dry_run else None
+        try:
+            for line_no, cells in rows:
+                values = {
+                    key: (cells[index].strip() if index < len(cells) else "")
+                    for key, index in mapping.items()
+                }
+                reference = values.get("code") or ""
+                try:
+                    if len(cells) > len(header):
+                        raise RowError(
+                            self.env._(
+                                "The row has %(found)s values but the header has "
+                                "%(expected)s columns: check the separators.",
+                                found=len(cells),
+                                expected=len(header),
+                            )
+                        )
+                    with self.env.cr.savepoint():
+                        status, message = handler(values, header, mapping, state)
+                except (
+                    RowError,
+                    UserError,
+                    ValidationError,
+                    AccessError,
+                    psycopg2.Error,
+                ) as exc:
+                    status, message = "rejected", self._error_text(exc)
+                results.append((line_no, reference, status, message, cells))
+            self.env["res.partner"]._optical_refresh_profile(state["partners"])
+        finally:
+            if savepoint:
+                savepoint.close(rollback=True)
+                self.env.invalidate_all()
+        self._write_report(header, results, delimiter, dry_run)
+        return self._reopen()
+
+    def _error_text(self, exc):
+        if isinstance(exc, psycopg2.Error):
+            return self.env._(
+                "The database refused the row: %(error)s",
+                error=(exc.pgerror or str(exc)).strip(),
+            )
+        return str(exc.args[0]) if exc.args else str(exc)
+
+    def _write_report(self, header, results, delimiter, dry_run):
+        counts = Counter(status for _l, _r, status, _m, _c in results)
+        rejected = [r for r in results if r[2] == "rejected"]
+        vals = {
+            "state": "checked" if dry_run else "done",
+            "line_ids": [(5, 0, 0)]
+            + [
+                (
+                    0,
+                    0,
+                    {
+                        "row": line_no,
+                        "reference": reference,
+                        "status": status,
+                        "message": message,
+                    },
+                )
+                for line_no, reference, status, message, _cells in results
+            ],
+            "count_new": counts["new"],
+            "count_updated": counts["updated"],
+            "count_unchanged": counts["unchanged"],
+            "count_rejected": counts["rejected"],
+            "rejected_file": False,
+            "rejected_filename": False,
+        }
+        if rejected:
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+            writer.writerow(list(header) + [REJECT_COLUMN])
+            for _line, _ref, _status, message, cells in rejected:
+                padded = list(cells) + [""] * (len(header) - len(cells))
+                writer.writerow(padded[: len(header)] + [message])
+            stem = (self.filename or "import.csv").rsplit(".", 1)[0]
+            vals["rejected_file"] = base64.b64encode(out.getvalue().encode("utf-8-sig"))
+            vals["rejected_filename"] = f"{stem}_scartate.csv"
+        self.write(vals)
+
+    # ------------------------------------------------------------------
+    # Customers
+    # ------------------------------------------------------------------
+    def _customer_values(self, values):
+        _ = self.env._
+        partner_model = self.env["res.partner"]
+        italy = self.env.ref("base.it")
+        vals = {}
+        first = values.get("first_name", "")
+        last = values.get("last_name", "")
+        if not last:
+            raise RowError(_("The surname (Cognome) is empty."))
+        vals["name"] = " ".join(part for part in (first, last) if part)
+        birth = self._parse_date(values.get("birthdate"), _("Birthdate"))
+        if birth:
+            if not date(1900, 1, 1) <= birth <= fields.Date.context_today(self):
+                raise RowError(
+                    _(
+                        "Birthdate: %(value)s is not a plausible birthdate.",
+                        value=values["birthdate"],
+                    )
+                )
+            vals["optical_birthdate"] = birth
+        for key in ("street", "zip", "city"):
+            if values.get(key):
+                vals[key] = values[key]
+        if values.get("province"):
+            state = self.env["res.country.state"].search(
+                [
+                    ("country_id", "=", italy.id),
+                    ("code", "=", values["province"].upper()),
+                ],
+                limit=1,
+            )
+            if not state:
+                raise RowError(
+                    _(
+                        "Province: '%(value)s' is not an Italian province code "
+                        "(e.g. BO, MI, RM).",
+                        value=values["province"],
+                    )
+                )
+            vals["state_id"] = state.id
+        if vals.keys() & {"street", "zip", "city", "state_id"}:
+            vals["country_id"] = italy.id
+        for key, label in (("mobile", _("Mobile")), ("phone", _("Phone"))):
+            if values.get(key):
+                number = partner_model._phone_format(
+                    number=values[key], country=italy, force_format="E164"
+                )
+                if not number:
+                    raise RowError(
+                        _(
+                            "%(column)s: '%(value)s' is not a valid phone number.",
+                            column=label,
+                            value=values[key],
+                        )
+                    )
+                vals[key] = number
+        if values.get("email"):
+            email = email_normalize(values["email"])
+            if not email:
+                raise RowError(
+                    _(
+                        "Email: '%(value)s' is not a valid address.",
+                        value=values["email"],
+                    )
+                )
+            vals["email"] = email
+        if values.get("note"):
+            vals["comment"] = values["note"]
+        return vals
+
+    def _match_customer(self, code, vals):
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        partner = Partner.search([("ref", "=", code)], limit=2)
+        if len(partner) > 1:
+            raise RowError(
+                self.env._("Several customers already have code %(code)s.", code=code)
+            )
+        if partner:
+            return partner
+        # A customer already in Odoo (not imported yet) with the same email or
+        # mobile number: link it instead of creating a duplicate.
+        for fname, domain_field in (
+            ("email", "email_normalized"),
+            ("mobile", "phone_sanitized"),
+        ):
+            if vals.get(fname):
+                found = Partner.search(
+                    [(domain_field, "=", vals[fname]), ("ref", "in", (False, ""))],
+                    limit=2,
+                )
+                if len(found) == 1:
+                    return found
+        return Partner
+
+    def _import_customers_row(self, values, header, mapping, state):
+        _ = self.env._
+        code = values["code"]
+        if not code:
+            raise RowError(_("The customer code is empty."))
+        vals = self._customer_values(values)
+        consents = {}
+        for channel in ("sms", "email", "phone"):
+            key = f"consent_{channel}"
+            if key in values:
+                label = header[mapping[key]]
+                decision = self._parse_bool(values[key], label)
+                if decision is not None:
+                    consents[channel] = decision
+        consent_date = self._parse_date(values.get("consent_date"), _("Consent date"))
+        partner = self._match_customer(code, vals)
+        notes = []
+        if partner:
+            status = "unchanged"
+            todo = {}
+            for fname, value in vals.items():
+                current = partner[fname]
+                if fname == "state_id" or fname == "country_id":
+                    current = current.id
+                if not current:
+                    todo[fname] = value
+                elif current != value:
+                    notes.append(partner._fields[fname]._description_string(self.env))
+            if not partner.ref:
+                todo["ref"] = code
+            if todo:
+                partner.write(todo)
+                status = "updated"
+        else:
+            partner = self.env["res.partner"].create(
+                dict(vals, ref=code, is_company=False, customer_rank=1)
+            )
+            status = "new"
+        state["partners"].add(partner.id)
+        recorded = self._import_consents(partner, consents, consent_date)
+        if recorded and status == "unchanged":
+            status = "updated"
+        messages = []
+        if notes:
+            messages.append(
+                _(
+                    "Kept the values already in Odoo for: %(fields)s.",
+                    fields=", ".join(notes),
+                )
+            )
+        messages += recorded
+        return status, "\n".join(messages)
+
+    def _import_consents(self, partner, consents, consent_date):
+        """Record the consents of the file unless Odoo already knows better.
+
+        A consent recorded in Odoo by other means (shop, web, unsubscribe link) is
+        never overridden by an old export; one recorded by a previous import is
+        only replaced when the file says otherwise.
+        """
+        if not consents:
+            return []
+        _ = self.env._
+        ledger = self.env["optical.consent"].sudo()
+        labels = dict(ledger._fields["channel"]._description_selection(self.env))
+        note = _("Imported from %(file)s", file=self.filename or _("legacy software"))
+        if consent_date:
+            note = _(
+                "%(note)s, consent of %(date)s",
+                note=note,
+                date=consent_date.strftime("%d/%m/%Y"),
+            )
+        messages = []
+        for channel, granted in consents.items():
+            latest = ledger.search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("channel", "=", channel),
+                    ("purpose", "=", "marketing"),
+                ],
+                order="date desc, id desc",
+                limit=1,
+            )
+            if latest and (latest.granted == granted or latest.source != "import"):
+                continue
+            partner._optical_record_consent(
+                channel, "marketing", granted, "import", note=note
+            )
+            messages.append(
+                _(
+                    "Marketing consent by %(channel)s: %(decision)s.",
+                    channel=labels.get(channel, channel),
+                    decision=_("granted") if granted else _("refused"),
+                )
+            )
+        return messages
+
+    # ------------------------------------------------------------------
+    # Prescriptions
+    # ------------------------------------------------------------------
+    def _import_prescriptions_row(self, values, header, mapping, state):
+        _ = self.env._
+        label = {key: header[index] for key, index in mapping.items()}
+        partner = self._find_customer(values["code"], label["code"])
+        rx_date = self._parse_date(values["date"], label["date"])
+        if not rx_date:
+            raise RowError(_("The prescription date is empty."))
+        kind = (
+            self._parse_choice(values.get("kind"), label.get("kind"), KINDS)
+            or "spectacles"
+        )
+        vals = {
+            "partner_id": partner.id,
+            "date": rx_date,
+            "kind": kind,
+            "note": values.get("note") or False,
+        }
+        for key in mapping:
+            if key in ("code", "date", "ref", "kind", "note", "expiry"):
+                continue
+            if key.endswith("prism_base"):
+                vals[key] = self._parse_choice(values[key], label[key], PRISM_BASES)
+            elif key.endswith("axis"):
+                number = self._parse_number(values[key], label[key])
+                if number != int(number):
+                    raise RowError(
+                        _(
+                            "%(column)s: the axis is a whole number of degrees, "
+                            "not %(value)s.",
+                            column=label[key],
+                            value=values[key],
+                        )
+                    )
+                vals[key] = int(number)
+            else:
+                vals[key] = self._parse_number(values[key], label[key])
+        expiry = self._parse_date(values.get("expiry"), label.get("expiry"))
+        if expiry:
+            vals["expiry_date"] = expiry
+        key = values.get("ref") or f"{values['code']}|{rx_date.isoformat()}|{kind}"
+        vals["import_ref"] = key
+        existing = self.env["optical.prescription"].search(
+            [("import_ref", "=", key), ("company_id", "=", self.env.company.id)],
+            limit=1,
+        )
+        state["partners"].add(partner.id)
+        if existing:
+            return "unchanged", _("Already imported.")
+        self.env["optical.prescription"].create(vals)
+        return "new", ""
+
+    # ------------------------------------------------------------------
+    # Purchases
+    # ------------------------------------------------------------------
+    def _import_purchases_row(self, values, header, mapping, state):
+        _ = self.env._
+        label = {key: header[index] for key, index in mapping.items()}
+        partner = self._find_customer(values["code"], label["code"])
+        day = self._parse_date(values["date"], label["date"])
+        if not day:
+            raise RowError(_("The purchase date is empty."))
+        if day > fields.Date.context_today(self):
+            raise RowError(
+                _("The purchase date %(date)s is in the future.", date=values["date"])
+            )
+        product = self.env["product.product"]
+        if values.get("product_code"):
+            product = product.search(
+                [
+                    ("default_code", "=", values["product_code"]),
+                    ("company_id", "in", (False, self.env.company.id)),
+                ],
+                limit=1,
+            )
+        category = self._parse_choice(
+            values.get("category"),
+            label.get("category"),
+            dict(
+                CATEGORIES,
+                **{
+                    key: key
+                    for key in self.env["product.template"]
+                    ._fields["optical_category"]
+                    .get_values(self.env)
+                },
+            ),
+        )
+        description = values.get("description") or product.display_name
+        if not (description or category or values.get("product_code")):
+            raise RowError(
+                _(
+                    "The row says nothing about what was bought (article, "
+                    "description or category)."
+                )
+            )
+        quantity = (
+            self._parse_number(values.get("quantity"), label.get("quantity")) or 1.0
+        )
+        amount = self._parse_number(
+            values.get("amount"), label.get("amount"), amount=True
+        )
+        base = "|".join(
+            (
+                values.get("document") or day.isoformat(),
+                values["code"],
+                values.get("product_code") or description or category or "",
+            )
+        )
+        state["seen"][base] += 1
+        external_ref = f"{base}|{state['seen'][base]}"
+        Touchpoint = self.env["optical.touchpoint"]
+        state["partners"].add(partner.id)
+        if Touchpoint.search_count(
+            [("source", "=", "import"), ("external_ref", "=", external_ref)]
+        ):
+            return "unchanged", _("Already imported.")
+        Touchpoint.create(
+            {
+                "partner_id": partner.id,
+                "datetime": min(
+                    datetime.combine(day, time(12, 0)), fields.Datetime.now()
+                ),
+                "channel": "store",
+                "kind": "purchase",
+                "summary": " - ".join(
+                    part for part in (values.get("document"), description) if part
+                ),
+                "product_id": product.id or False,
+                "optical_category": category or product.optical_category or False,
+                "quantity": quantity,
+                "amount": amount,
+                "source": "import",
+                "external_ref": external_ref,
+                "company_id": self.env.company.id,
+            }
+        )
+        return "new", ""

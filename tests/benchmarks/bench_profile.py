@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Optical profile benchmark.
+
+1. Two throw-away databases without demo data: ``<prefix>_ours`` with the three
+   Optical CRM addons, ``<prefix>_ref`` with only their dependencies (account,
+   contacts, mass_mailing_sms, phone_validation): the same database without our
+   addons.
+2. Both get the same scale data from ``data/generate_profile_bench.py``: 100,000
+   partners and 300,000 posted invoice lines (plus exams, prescriptions and
+   touchpoints in ours).
+3. Full recompute: ``res.partner._optical_refresh_profile()`` for every partner,
+   from empty figures (every row written), then again (nothing changes).
+4. Posting overhead: draft invoices (3 lines: frame, lenses, contact lenses) for
+   customers with history are posted one by one, each in its own transaction
+   (``action_post()`` + commit, what a user waits for), alternating between the
+   two databases so that machine noise hits both alike; medians are compared.
+
+    python3 tests/benchmarks/bench_profile.py [--partners N] [--lines N]
+        [--posts N] [--keep]
+
+Figures are printed as ``BENCH<TAB>figure<TAB>ours<TAB>reference<TAB>target``.
+Environment: BENCH_DB_PREFIX (default ``bench_profile``), PGUSER.
+"""
+
+import argparse
+import getpass
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "data"))
+
+OUR_ADDONS = "optical_crm,optical_crm_sms,optical_crm_cycles"
+DEPENDENCIES = "account,contacts,mass_mailing_sms,phone_validation"
+
+
+def log(message):
+    print(f"[bench_profile] {message}", file=sys.stderr, flush=True)
+
+
+def odoo_paths():
+    import odoo
+
+    root = Path(odoo.__file__).resolve().parent.parent
+    addons = f"{root}/odoo/addons,{root}/addons,{REPO}"
+    return root, addons
+
+
+def db_args():
+    return [f"--db_user={os.environ.get('PGUSER') or getpass.getuser()}"]
+
+
+def install(db, modules):
+    root, addons = odoo_paths()
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    subprocess.run(["createdb", db], check=True)
+    started = time.time()
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "odoo-bin"),
+            "-d",
+            db,
+            *db_args(),
+            f"--addons-path={addons}",
+            "-i",
+            modules,
+            "--without-demo=all",
+            "--stop-after-init",
+            "--max-cron-threads=0",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
+    log(f"installed {modules} in {db} in {time.time() - started:.0f} s")
+
+
+def env_of(registry, cr):
+    import odoo
+
+    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+
+
+def prepare(registry, partners, lines, posts):
+    """Scale data, then draft invoices to post; returns the draft ids."""
+    import generate_profile_bench
+
+    with registry.cursor() as cr:
+        env = env_of(registry, cr)
+        if not env.company.chart_template:
+            env["account.chart.template"].try_loading(
+                "generic_coa", env.company, install_demo=False
+            )
+        created = generate_profile_bench.generate(env, partners=partners, lines=lines)
+        log(f"{registry.db_name}: {created}")
+        cr.commit()
+    return make_drafts(registry, posts)
+
+
+def make_drafts(registry, count):
+    """Draft invoices (frame, lenses, contact lenses) for customers with history,
+    the same customers in both databases; returns their ids."""
+    with registry.cursor() as cr:
+        env = env_of(registry, cr)
+        products = env["product.product"].search(
+            [
+                (
+                    "name",
+                    "in",
+                    (
+                        "Bench frame",
+                        "Bench single vision lens",
+                        "Bench monthly lenses 6",
+                    ),
+                )
+            ]
+        )
+        cr.execute(
+            "SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' "
+            "ORDER BY id LIMIT %s",
+            [count],
+        )
+        partner_ids = [row[0] for row in cr.fetchall()]
+        moves = env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner_id,
+                    "invoice_line_ids": [
+                        (0, 0, {"product_id": product.id, "quantity": 2})
+                        for product in products
+                    ],
+                }
+                for partner_id in partner_ids
+            ]
+        )
+        cr.commit()
+        return moves.ids
+
+
+def instrument_hooks(registry):
+    """Measure, inside the posts of our database, the time our hooks take."""
+    hooks = {"current": 0.0, "per_post": []}
+    targets = (
+        (registry["account.move"], "_optical_record_touchpoints"),
+        (registry["res.partner"], "_optical_refresh_profile"),
+    )
+    for cls, name in targets:
+        original = getattr(cls, name)
+
+        def timed(self, *args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                hooks["current"] += time.perf_counter() - started
+
+        setattr(cls, name, timed)
+    return hooks
+
+
+def post_one(registry, move_id):
+    with registry.cursor() as cr:
+        env = env_of(registry, cr)
+        move = env["account.move"].browse(move_id)
+        started = time.perf_counter()
+        move.action_post()
+        cr.commit()
+        return time.perf_counter() - started
+
+
+def full_recompute(registry):
+    with registry.cursor() as cr:
+        env = env_of(registry, cr)
+        cr.execute(
+            "UPDATE res_partner SET optical_ltv = NULL, optical_last_purchase_date "
+            "= NULL, optical_cl_runout_date = NULL, optical_last_exam_date = NULL, "
+            "optical_next_exam_date = NULL, optical_last_prescription_date = NULL"
+        )
+        cr.commit()
+    timings = []
+    for _run in range(2):
+        with registry.cursor() as cr:
+            env = env_of(registry, cr)
+            started = time.perf_counter()
+            env["res.partner"]._optical_refresh_profile()
+            cr.commit()
+            timings.append(time.perf_counter() - started)
+    with registry.cursor() as cr:
+        cr.execute(
+            "SELECT count(*) FILTER (WHERE optical_ltv <> 0), "
+            "count(*) FILTER (WHERE optical_cl_runout_date IS NOT NULL), "
+            "count(*) FILTER (WHERE optical_next_exam_date IS NOT NULL) "
+            "FROM res_partner"
+        )
+        log("partners with value, contact lenses, recall: %s" % (cr.fetchone(),))
+    return timings
+
+
+def one_partner_refresh(registry, samples=50):
+    timings = []
+    with registry.cursor() as cr:
+        env = env_of(registry, cr)
+        cr.execute(
+            "SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' "
+            "ORDER BY id DESC LIMIT %s",
+            [samples],
+        )
+        for (partner_id,) in cr.fetchall():
+            started = time.perf_counter()
+            env["res.partner"]._optical_refresh_profile([partner_id])
+            timings.append(time.perf_counter() - started)
+        cr.rollback()
+    return statistics.median(timings)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--partners", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=300_000)
+    parser.add_argument("--posts", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=8)
+    parser.add_argument(
+        "--reference-modules",
+        default=DEPENDENCIES,
+        help="modules of the reference database (default: our dependencies)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the databases kept by --keep (no install, no scale data)",
+    )
+    args = parser.parse_args()
+    prefix = os.environ.get("BENCH_DB_PREFIX", "bench_profile")
+    ours_db, ref_db = f"{prefix}_ours", f"{prefix}_ref"
+    if not args.reuse:
+        install(ours_db, OUR_ADDONS)
+        install(ref_db, args.reference_modules)
+
+    import odoo
+    from odoo.modules.registry import Registry
+
+    _root, addons = odoo_paths()
+    odoo.tools.config.parse_config([*db_args(), f"--addons-path={addons}"])
+    odoo.tools.config["log_level"] = "warn"
+    try:
+        registries = {db: Registry(db) for db in (ours_db, ref_db)}
+        total = args.posts + args.warmup
+        if args.reuse:
+            drafts = {db: make_drafts(registries[db], total) for db in registries}
+        else:
+            drafts = {
+                db: prepare(registries[db], args.partners, args.lines, total)
+                for db in registries
+            }
+        recompute = full_recompute(registries[ours_db])
+        one = one_partner_refresh(registries[ours_db])
+        hooks = instrument_hooks(registries[ours_db])
+        timings = {ours_db: [], ref_db: []}
+        for index in range(total):
+            order = (ours_db, ref_db) if index % 2 == 0 else (ref_db, ours_db)
+            hooks["current"] = 0.0
+            for db in order:
+                elapsed = post_one(registries[db], drafts[db][index])
+                if index >= args.warmup:
+                    timings[db].append(elapsed)
+            if index >= args.warmup:
+                hooks["per_post"].append(hooks["current"])
+        ours, ref = timings[ours_db], timings[ref_db]
+        ours_ms = statistics.median(ours) * 1000
+        ref_ms = statistics.median(ref) * 1000
+        paired = statistics.median(a / b for a, b in zip(ours, ref, strict=True))
+        hook_ms = statistics.median(hooks["per_post"]) * 1000
+        label = f"{args.partners:,} partners, {args.lines:,} invoice lines"
+        print(
+            f"BENCH\tprofile full recompute, every row written [s] ({label})"
+            f"\t{recompute[0]:.1f}\t-\t< 60"
+        )
+        print(
+            f"BENCH\tprofile full recompute, nothing changed [s]\t{recompute[1]:.1f}"
+            "\t-\t< 60"
+        )
+        print(f"BENCH\tprofile refresh of one partner [ms]\t{one * 1000:.1f}\t-\t-")
+        print(
+            f"BENCH\tpost one invoice, median of {args.posts} [ms] (reference: "
+            f"{args.reference_modules})\t{ours_ms:.1f}\t{ref_ms:.1f}\tratio <= 1.10"
+        )
+        print(
+            "BENCH\tposting overhead ratio, median of paired posts"
+            f"\t{paired:.3f}\t-\t<= 1.10"
+        )
+        print(
+            "BENCH\tposting: time in Optical CRM hooks, median [ms] (touchpoint + "
+            f"profile)\t{hook_ms:.1f}\t{ours_ms - hook_ms:.1f}\t-"
+        )
+        log(
+            "post ms ours p25/p50/p75 %s, ref %s"
+            % (
+                [round(q * 1000, 1) for q in statistics.quantiles(ours, n=4)],
+                [round(q * 1000, 1) for q in statistics.quantiles(ref, n=4)],
+            )
+        )
+    finally:
+        Registry.delete_all()
+        if not args.keep:
+            for db in (ours_db, ref_db):
+                subprocess.run(["dropdb", "--if-exists", db], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
