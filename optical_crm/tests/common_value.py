@@ -59,6 +59,8 @@ class OpticalValueCommon(AccountTestInvoicingCommon):
             {
                 "name": "Monthly lenses",
                 "optical_category": "contact_lens",
+                "optical_cl_replacement_days": 30,
+                "optical_cl_lenses_per_pack": 6,
                 "type": "consu",
             }
         )

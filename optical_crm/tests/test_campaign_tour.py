@@ -16,6 +16,10 @@ class TestCampaignTour(MassSMSCase):
         self.env["res.lang"]._activate_lang("it_IT")
         self.env.company.country_id = self.env.ref("base.it")
         today = dt.date.today()
+        # the tour counts its own audience: the demo shop's customers step aside
+        self.env["res.partner"].search(
+            [("optical_birthdate", "!=", False)]
+        ).action_archive()
         kids = self.env["res.partner"].create(
             [
                 {

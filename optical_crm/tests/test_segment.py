@@ -29,25 +29,18 @@ class TestSegment(AccountTestInvoicingCommon):
             {
                 "name": "Luca Piccolo",
                 "optical_birthdate": dt.date(2014, 9, 20),  # 11
-                "optical_next_exam_date": dt.date(2026, 3, 25),
-                "optical_last_exam_date": dt.date(2025, 2, 20),
             }
         )
         cls.teen = Partner.create(
             {
                 "name": "Sara Media",
                 "optical_birthdate": dt.date(2008, 3, 11),  # 17, 18 tomorrow
-                "optical_next_exam_date": dt.date(2025, 11, 1),
-                "optical_cl_runout_date": dt.date(2026, 3, 20),
             }
         )
         cls.adult = Partner.create(
             {
                 "name": "Paolo Adulto",
                 "optical_birthdate": dt.date(1980, 3, 1),
-                "optical_next_exam_date": dt.date(2026, 6, 1),
-                "optical_last_exam_date": dt.date(2025, 6, 1),
-                "optical_cl_runout_date": dt.date(2026, 5, 1),
             }
         )
         cls.unknown = Partner.create({"name": "Senza Data"})
@@ -66,6 +59,27 @@ class TestSegment(AccountTestInvoicingCommon):
         Prescription.create({"partner_id": cls.teen.id, "date": "2025-12-01"})
         (cls.kid | cls.adult)._optical_record_consent("sms", "marketing", True, "store")
         cls.adult._optical_record_consent("sms", "marketing", False, "phone")
+        # recall and run-out as the profile refresh would set them from exams and
+        # lens purchases (written last: invoices and prescriptions refresh them)
+        cls.kid.write(
+            {
+                "optical_next_exam_date": dt.date(2026, 3, 25),
+                "optical_last_exam_date": dt.date(2025, 2, 20),
+            }
+        )
+        cls.teen.write(
+            {
+                "optical_next_exam_date": dt.date(2025, 11, 1),
+                "optical_cl_runout_date": dt.date(2026, 3, 20),
+            }
+        )
+        cls.adult.write(
+            {
+                "optical_next_exam_date": dt.date(2026, 6, 1),
+                "optical_last_exam_date": dt.date(2025, 6, 1),
+                "optical_cl_runout_date": dt.date(2026, 5, 1),
+            }
+        )
 
     @classmethod
     def invoice(cls, partner, date, product, post=True):

@@ -49,6 +49,8 @@ class CyclesCase(AccountTestInvoicingCommon):
             {
                 "name": "Lenti mensili",
                 "optical_category": "contact_lens",
+                "optical_cl_replacement_days": 30,
+                "optical_cl_lenses_per_pack": 6,
                 "default_code": "CL-M",
             }
         )

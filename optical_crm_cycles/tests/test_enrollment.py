@@ -318,19 +318,6 @@ class TestEnrollment(CyclesCase):
         stranger = self.env["res.partner"].create(
             {"name": "Mai visto", "optical_birthdate": D(1990, 3, 6)}
         )
-        self.anna.write(
-            {
-                "optical_cl_runout_date": D(2026, 3, 12),
-                "optical_birthdate": D(1980, 3, 6),
-            }
-        )
-        # born on 29 February: wished on 28 February in other years
-        self.bruno.write(
-            {
-                "optical_cl_runout_date": D(2026, 3, 12),
-                "optical_birthdate": D(1992, 2, 29),
-            }
-        )
         Rx = self.env["optical.prescription"]
         old = Rx.create(
             {
@@ -351,6 +338,20 @@ class TestEnrollment(CyclesCase):
                 "partner_id": self.bruno.id,
                 "date": D(2025, 3, 1),
                 "expiry_date": D(2027, 3, 1),
+            }
+        )
+        # run-out dates written last: prescriptions refresh the profile
+        self.anna.write(
+            {
+                "optical_cl_runout_date": D(2026, 3, 12),
+                "optical_birthdate": D(1980, 3, 6),
+            }
+        )
+        # born on 29 February: wished on 28 February in other years
+        self.bruno.write(
+            {
+                "optical_cl_runout_date": D(2026, 3, 12),
+                "optical_birthdate": D(1992, 2, 29),
             }
         )
         self.Cycle._cron_date_triggers()

@@ -167,7 +167,12 @@ def phase_post(db, count):
             {"name": "Occhiale", "optical_category": "spectacles", "list_price": 250}
         )
         lenses = Product.create(
-            {"name": "Lenti a contatto", "optical_category": "contact_lens"}
+            {
+                "name": "Lenti a contatto",
+                "optical_category": "contact_lens",
+                "optical_cl_replacement_days": 30,
+                "optical_cl_lenses_per_pack": 6,
+            }
         )
         category = {c.code: c for c in env["optical.cycle.category"].search([])}
 
