@@ -212,7 +212,7 @@ class OpticalPrescription(models.Model):
                     "%(eye)s: the prism must be between 0.25 and 15.00 prism "
                     "dioptres in steps of 0.25, not %(value)s.",
                     eye=label,
-                    value=f"{prism:.2f}",
+                    value=format(prism, ".2f"),
                 )
             )
         if prism and not val["prism_base"]:
