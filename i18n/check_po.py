@@ -3,7 +3,8 @@
 
 For each addon: ``i18n/<addon>.pot`` and ``i18n/it.po`` parse; every entry of the
 template is in ``it.po``, translated, not fuzzy; placeholders (``%s``,
-``%(name)s``, ``{name}``, ``{{ expr }}``, ``%%``) are the same on both sides; the
+``%(name)s``, ``{name}``, ``{{ expr }}``, ``%%``) and HTML tags with their
+attributes are the same on both sides; the
 terms of ``i18n/glossary.csv`` marked ``enforce`` are translated as the glossary
 says (``it`` lists the accepted forms, separated by ``|``). Exit status 1 with
 one line per problem, 0 with ``it.po ok`` per addon.
@@ -28,8 +29,20 @@ PLACEHOLDER = re.compile(
 )
 
 
+# HTML elements of view and template terms (not "<months>" in a help text)
+TAG = re.compile(
+    r"</?(?:a|b|br|button|code|div|em|h[1-6]|hr|i|img|input|kbd|label|li|ol|option|p"
+    r"|pre|select|small|span|strong|sub|sup|t|table|tbody|td|th|thead|tr|u|ul)"
+    r"(?:\s[^<>]*)?/?>"
+)
+
+
 def placeholders(text):
     return Counter(PLACEHOLDER.findall(text or ""))
+
+
+def tags(text):
+    return Counter(TAG.findall(text or ""))
 
 
 def load_glossary():
@@ -70,9 +83,15 @@ def check_addon(addon, glossary):
                 f"{where} placeholders differ: {sorted(placeholders(entry.msgid))}"
                 f" vs {sorted(placeholders(entry.msgstr))}"
             )
+        if tags(entry.msgid) != tags(entry.msgstr):
+            problems.append(
+                f"{where} HTML tags differ: {sorted(tags(entry.msgid))}"
+                f" vs {sorted(tags(entry.msgstr))}"
+            )
+        words = PLACEHOLDER.sub(" ", entry.msgid)  # %(campaign)s is not a word
         for term in glossary:
             en, forms = term["en"].strip(), term["it"].strip().split("|")
-            if re.search(rf"\b{re.escape(en)}\b", entry.msgid, re.I) and not any(
+            if re.search(rf"\b{re.escape(en)}\b", words, re.I) and not any(
                 re.search(re.escape(form), entry.msgstr, re.I) for form in forms
             ):
                 problems.append(f"{where}: glossary says {en!r} is {forms[0]!r}")
