@@ -68,7 +68,7 @@ def todo():
             if fill[entry.msgid]:
                 continue
             left += 1
-            near = difflib.get_close_matches(entry.msgid, known, n=1, cutoff=0.7)
+            near = difflib.get_close_matches(entry.msgid, known, n=1, cutoff=0.6)
             print(f"{addon}: {entry.msgid!r}")
             if near:
                 print(f"    was {near[0]!r}\n     => {memory[near[0]]!r}")
