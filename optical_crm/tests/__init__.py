@@ -18,3 +18,4 @@ from . import test_import
 from . import test_consent_wizard
 from . import test_report
 from . import test_demo
+from . import test_i18n
