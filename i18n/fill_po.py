@@ -6,6 +6,8 @@ kept unless --force). Prints what is still untranslated.
 """
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +30,10 @@ def main(argv):
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
     po.save(str(path))
+    if shutil.which("msgattrib"):  # the layout msgmerge writes (make i18n): no churn
+        subprocess.run(
+            ["msgattrib", "--no-wrap", "-o", str(path), str(path)], check=True
+        )
     for entry in po.untranslated_entries():
         print(f"untranslated: {entry.msgid!r}")
     return 0
