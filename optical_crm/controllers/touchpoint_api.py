@@ -29,6 +29,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import email_normalize
 
+from .throttle import throttled
+
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
@@ -66,6 +68,7 @@ class OpticalTouchpointApi(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("touchpoint_api", failure_statuses=(401,))
     def touchpoints(self):
         uid = self._authenticate()
         if not uid:

@@ -18,3 +18,5 @@ from . import test_import
 from . import test_consent_wizard
 from . import test_report
 from . import test_demo
+from . import test_access_matrix
+from . import test_multi_company_isolation

@@ -5,6 +5,8 @@ import re
 from odoo import http
 from odoo.http import request
 
+from odoo.addons.optical_crm.controllers.throttle import throttled
+
 from ..tools.providers import SkebbyClient, TwilioClient, twilio_signature
 
 _logger = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class OpticalSmsDeliveryReports(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("dlr_skebby")
     def skebby_report(self, provider_id, secret, **params):
         """Skebby-family report: the provider signs nothing, the URL holds a secret."""
         provider = self._provider(provider_id, "skebby")
@@ -61,6 +64,7 @@ class OpticalSmsDeliveryReports(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("dlr_twilio")
     def twilio_report(self, provider_id, **params):
         """Twilio status callback, checked with its X-Twilio-Signature."""
         provider = self._provider(provider_id, "twilio")
