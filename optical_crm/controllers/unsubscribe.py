@@ -6,7 +6,7 @@ and tokens in the shared throttle of the public routes, and refuse a client that
 keeps guessing.
 """
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, Unauthorized
 
 from odoo.addons.mass_mailing.controllers.main import MassMailController
 from odoo.addons.mass_mailing_sms.controllers.main import MailingSMSController
@@ -17,7 +17,10 @@ from . import throttle
 class OpticalMailingSMSController(MailingSMSController):
     def _check_trace(self, mailing_id, trace_code):
         throttle.check("sms_unsubscribe")
-        result = super()._check_trace(mailing_id, trace_code)
+        if "\x00" in trace_code:  # PostgreSQL refuses NUL characters
+            result = {"error": "trace_error"}
+        else:
+            result = super()._check_trace(mailing_id, trace_code)
         if not result.get("trace"):
             throttle.failed("sms_unsubscribe")
         return result
@@ -28,6 +31,10 @@ class OpticalMassMailController(MassMailController):
         self, mailing_id, document_id, email, hash_token, required_mailing_id=False
     ):
         throttle.check("mail_unsubscribe")
+        if hash_token and not str(hash_token).isascii():
+            # Odoo compares tokens with hmac.compare_digest: ASCII only
+            throttle.failed("mail_unsubscribe")
+            raise Unauthorized()
         try:
             return super()._check_mailing_email_token(
                 mailing_id,

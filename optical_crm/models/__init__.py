@@ -25,3 +25,4 @@ from . import optical_value_dashboard
 from . import report_optical_prescription
 from . import optical_public_throttle
 from . import mail_render_mixin
+from . import ir_http

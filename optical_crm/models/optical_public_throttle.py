@@ -5,8 +5,8 @@ touchpoint API, unsubscribe links) asks this table before doing anything: after
 ``MAX_FAILURES`` failed attempts (wrong token, secret, signature or API key) from
 one address within ``WINDOW``, the route answers ``429 Too Many Requests`` with a
 ``Retry-After`` header until the window ends. The table is shared by every Odoo
-worker and server of the database; failures are recorded in their own short
-transaction, so they count even when the request itself is rolled back.
+worker and server of the database; failures are recorded in the request's
+transaction or, when the request is rolled back, in one of their own.
 """
 
 import logging
@@ -67,40 +67,28 @@ class OpticalPublicThrottle(models.Model):
 
     @api.model
     def _optical_record_failure(self, route, client):
-        """Count one failed attempt, in a transaction of its own; return the count.
+        """Count one failed attempt of ``client`` on ``route``; return the count.
 
-        Concurrent failures of one client are serialised by the row lock of the
-        upsert; a serialization failure is retried with a fresh snapshot.
+        Counted in the current transaction, and again in a transaction of its own
+        if the current one is rolled back (a route refusing by an exception).
+        Concurrent failures of one client are serialised by the upsert's row lock.
         """
-        now = fields.Datetime.now()
-        query = SQL(
-            """
-            INSERT INTO optical_public_throttle AS t
-                   (route, client, failures, window_start)
-            VALUES (%(route)s, %(client)s, 1, %(now)s)
-            ON CONFLICT (route, client) DO UPDATE SET
-                failures = CASE WHEN t.window_start <= %(start)s THEN 1
-                                ELSE t.failures + 1 END,
-                window_start = CASE WHEN t.window_start <= %(start)s THEN %(now)s
-                                    ELSE t.window_start END
-            RETURNING failures
-            """,
-            route=route[:64],
-            client=client[:64],
-            now=now,
-            start=now - WINDOW,
-        )
-        for _attempt in range(3):
-            try:
-                with self.env.registry.cursor() as cr:
-                    cr.execute(query)
-                    failures = cr.fetchone()[0]
-                break
-            except psycopg2.errors.SerializationFailure:
-                continue
-        else:
+        failures = self._optical_upsert_failure(route, client)
+        registry = self.env.registry
+
+        def count_after_rollback():
+            for _attempt in range(3):
+                try:
+                    with registry.cursor() as cr:
+                        self.with_env(self.env(cr=cr))._optical_upsert_failure(
+                            route, client
+                        )
+                    return
+                except psycopg2.errors.SerializationFailure:
+                    continue
             _logger.info("could not count a failed attempt on %s", route)
-            return 0
+
+        self.env.cr.postrollback.add(count_after_rollback)
         if failures == MAX_FAILURES:
             _logger.warning(
                 "%s failed attempts on public route %s from %s: throttled for %s",
@@ -110,6 +98,30 @@ class OpticalPublicThrottle(models.Model):
                 WINDOW,
             )
         return failures
+
+    @api.model
+    def _optical_upsert_failure(self, route, client):
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO optical_public_throttle AS t
+                       (route, client, failures, window_start)
+                VALUES (%(route)s, %(client)s, 1, %(now)s)
+                ON CONFLICT (route, client) DO UPDATE SET
+                    failures = CASE WHEN t.window_start <= %(start)s THEN 1
+                                    ELSE t.failures + 1 END,
+                    window_start = CASE WHEN t.window_start <= %(start)s
+                                        THEN %(now)s ELSE t.window_start END
+                RETURNING failures
+                """,
+                route=route[:64],
+                client=client[:64],
+                now=now,
+                start=now - WINDOW,
+            )
+        )
+        return self.env.cr.fetchone()[0]
 
     @api.autovacuum
     def _gc_throttle(self):
