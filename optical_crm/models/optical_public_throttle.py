@@ -10,6 +10,7 @@ transaction or, when the request is rolled back, in one of their own.
 """
 
 import logging
+import math
 from datetime import timedelta
 
 import psycopg2
@@ -63,7 +64,7 @@ class OpticalPublicThrottle(models.Model):
         row = self.env.cr.fetchone()
         if not row:
             return 0
-        return max(1, int((row[0] + WINDOW - now).total_seconds()) + 1)
+        return max(1, math.ceil((row[0] + WINDOW - now).total_seconds()))
 
     @api.model
     def _optical_record_failure(self, route, client):

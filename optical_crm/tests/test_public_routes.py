@@ -77,6 +77,7 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
             **vals,
         }
 
+    @mute_logger("odoo.addons.optical_crm.models.optical_public_throttle")
     def test_api_refuses_missing_wrong_expired_and_revoked_keys(self):
         before = self._row_counts()
         body = {"touchpoints": [self._row()]}
@@ -188,6 +189,7 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
         self.assertIn(HOSTILE[0], touchpoints.mapped("external_ref"))
         self.assertFalse([t for t in touchpoints if "\x00" in (t.summary or "")])
 
+    @mute_logger("odoo.addons.optical_crm.models.optical_public_throttle")
     def test_api_guessed_keys_are_throttled(self):
         body = {"touchpoints": [self._row()]}
         for attempt in range(MAX_FAILURES):
@@ -262,6 +264,7 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
         self.assertTrue(self.anna.phone_sanitized_blacklisted)
         self.assertFalse(self.anna._optical_contact_allowed("sms", "marketing")[0])
 
+    @mute_logger("odoo.addons.optical_crm.models.optical_public_throttle")
     def test_sms_unsubscribe_guessing_is_throttled(self):
         mailing, _trace = self._sms_mailing_trace()
         for attempt in range(MAX_FAILURES):
@@ -331,6 +334,7 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertFalse(self.anna._optical_contact_allowed("email", "marketing")[0])
 
+    @mute_logger("odoo.addons.optical_crm.models.optical_public_throttle")
     def test_email_unsubscribe_guessing_is_throttled(self):
         mailing = self.env["mailing.mailing"].create(
             {

@@ -43,12 +43,12 @@ class OpticalSmsDeliveryReports(http.Controller):
         """Skebby-family report: the provider signs nothing, the URL holds a secret."""
         provider = self._provider(provider_id, "skebby")
         if not provider or not hmac.compare_digest(
-            (provider.dlr_secret or "").encode(), secret.encode()
+            (provider.dlr_secret or "").encode(), secret.encode("utf-8", "replace")
         ):
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         order_id, report = SkebbyClient.report_from_params(params)
-        if not report:
+        if not report or "\x00" in order_id:
             return self._answer("Bad parameters", 400)
         key = "uuid" if UUID_RE.match(order_id) else "ref"
         request.env["sms.sms"].sudo()._optical_apply_reports(
@@ -80,14 +80,17 @@ class OpticalSmsDeliveryReports(http.Controller):
                 provider._optical_base_url().rstrip("/") + path,
             }
             valid = any(
-                hmac.compare_digest(twilio_signature(token, url, form), signature)
+                hmac.compare_digest(
+                    twilio_signature(token, url, form).encode(),
+                    signature.encode("utf-8", "replace"),
+                )
                 for url in urls
             )
         if not valid:
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         report = TwilioClient.report_from_params(form)
-        if not report:
+        if not report or "\x00" in report.ref:
             return self._answer("Bad parameters", 400)
         ref = httprequest.args.get("ref", "")
         key, value = ("uuid", ref) if UUID_RE.match(ref) else ("ref", report.ref)

@@ -8,3 +8,4 @@ from . import test_mailing
 from . import test_delivery_reports
 from . import test_landing
 from . import test_sms_widget_tour
+from . import test_public_routes_sms
