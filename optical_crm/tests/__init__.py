@@ -21,3 +21,4 @@ from . import test_demo
 from . import test_access_matrix
 from . import test_multi_company_isolation
 from . import test_public_routes
+from . import test_health_in_messages

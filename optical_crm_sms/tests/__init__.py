@@ -9,3 +9,4 @@ from . import test_delivery_reports
 from . import test_landing
 from . import test_sms_widget_tour
 from . import test_public_routes_sms
+from . import test_security_sms
