@@ -2,6 +2,8 @@
 
 from urllib.parse import quote
 
+from odoo.tools import SQL
+
 # what an attacker sends where a token, a key or a text is expected
 HOSTILE = (
     "' OR '1'='1' --",
@@ -44,7 +46,12 @@ class PublicRouteMixin:
         counts = {}
         for model in self.watched_models:
             if model in self.env:
-                self.env.cr.execute(f'SELECT COUNT(*) FROM "{self.env[model]._table}"')
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT COUNT(*) FROM %s",
+                        SQL.identifier(self.env[model]._table),
+                    )
+                )
                 counts[model] = self.env.cr.fetchone()[0]
         return counts
 

@@ -40,7 +40,9 @@ class TourScreenshotMixin:
         folder.mkdir(parents=True, exist_ok=True)
         handle_console = ChromeBrowser._handle_console
 
-        def console(browser, type, args=None, stackTrace=None, **kw):  # noqa: A002
+        def console(browser, *args_, **kw):
+            # called as (type=, args=, stackTrace=) by the browser's event loop
+            args = kw.get("args") or (args_[1] if len(args_) > 1 else None)
             text = str(browser._from_remoteobject(args[0])) if args else ""
             if text.startswith(PREFIX):
                 path = folder / f"{text[len(PREFIX) :]}.png"
@@ -54,7 +56,7 @@ class TourScreenshotMixin:
                 browser._websocket_send(
                     "Page.captureScreenshot", with_future=True
                 ).add_done_callback(save)
-            return handle_console(browser, type, args, stackTrace, **kw)
+            return handle_console(browser, *args_, **kw)
 
         cookies = dict(kwargs.pop("cookies", None) or {}, optical_screenshots="1")
         with patch.object(ChromeBrowser, "_handle_console", console):
