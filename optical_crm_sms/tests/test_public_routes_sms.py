@@ -275,6 +275,11 @@ class TestPublicRoutesSms(PublicRouteMixin, SmsProviderMixin, HttpCase):
         ):
             response = self._post(good, bad)
             self.assertRefused(response, (200, 400), self.secrets, str(bad)[:40])
+        # oversized bodies, with a wrong and with the right secret
+        huge = {"order_id": "f" * 32, "status": "DLVRD", "pad": "x" * 3_000_000}
+        for url, statuses in ((attempts[0], (403, 413)), (good, (200, 400, 413))):
+            self.assertRefused(self._post(url, huge), statuses, self.secrets)
+            self._clear_throttle()
         self.assertEqual(self._states(), before)
         self.assertEqual(self._row_counts(), counts)
 
