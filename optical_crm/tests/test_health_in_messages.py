@@ -130,6 +130,26 @@ class TestHealthInMessages(OpticalCase):
             body_html="<p t-out=\"object.mapped('optical_pres' + 'cription_ids')\"/>",
         )
         self._assert_render_refused(email)
+        # the customer timeline keeps its other rows, without exams and prescriptions
+        self.env.flush_all()
+        kinds = self.env["mail.render.mixin"]._render_template(
+            "{{ object.env['optical.customer.timeline'].search("
+            "[('partner_id', '=', object.id)]).mapped('kind') }}",
+            "res.partner",
+            self.customer.ids,
+        )[self.customer.id]
+        self.assertNotIn("exam", kinds)
+        self.assertNotIn("prescription", kinds)
+        self.assertEqual(
+            {"exam", "prescription"}
+            & set(
+                self.env["optical.customer.timeline"]
+                .search([("partner_id", "=", self.customer.id)])
+                .mapped("kind")
+            ),
+            {"exam", "prescription"},
+            "outside messages, the optometrist's timeline has them",
+        )
         # ordinary placeholders still render
         rendered = self.env["mail.render.mixin"]._render_template(
             "Ciao {{ object.optical_first_name }} {{ object.optical_shop_name }}",
