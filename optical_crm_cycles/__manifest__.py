@@ -25,5 +25,10 @@
         "views/optical_crm_cycles_menus.xml",
         "data/optical_cycle_template_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "optical_crm_cycles/static/tests/tours/*.js",
+        ],
+    },
     "uninstall_hook": "uninstall_hook",
 }

@@ -1,1 +1,2 @@
 from . import touchpoint_api
+from . import unsubscribe

@@ -29,13 +29,24 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import email_normalize
 
+from .throttle import throttled
+
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 MAX_ROWS = 500
 RESERVED_SOURCES = ("odoo", "import")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
-TEXT_LIMITS = {"external_ref": 128, "summary": 500, "name": 128}
+TEXT_LIMITS = {
+    "external_ref": 128,
+    "summary": 500,
+    "name": 128,
+    "channel": 32,
+    "kind": 32,
+    "ref": 64,
+    "email": 254,
+    "mobile": 32,
+}
 
 
 class RowRejected(Exception):
@@ -66,6 +77,7 @@ class OpticalTouchpointApi(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("touchpoint_api", failure_statuses=(401,))
     def touchpoints(self):
         uid = self._authenticate()
         if not uid:
@@ -96,7 +108,7 @@ class OpticalTouchpointApi(http.Controller):
             )
         try:
             payload = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return self._error(400, env._("The body is not valid UTF-8 JSON."))
         rows = payload.get("touchpoints") if isinstance(payload, dict) else payload
         if not isinstance(rows, list) or not rows:
@@ -155,6 +167,8 @@ class OpticalTouchpointApi(http.Controller):
             return False
         if not isinstance(value, str):
             raise RowRejected(env._("'%(field)s' must be a string.", field=key))
+        if "\x00" in value:
+            raise RowRejected(env._("'%(field)s' contains a NUL character.", field=key))
         value = value.strip()
         limit = TEXT_LIMITS.get(key)
         if limit and len(value) > limit:
@@ -252,7 +266,7 @@ class OpticalTouchpointApi(http.Controller):
         email = email_raw and email_normalize(email_raw)
         if email_raw and not email:
             raise RowRejected(
-                env._("'email' %(value)s is not a valid address.", value=email_raw)
+                env._("'email' %(value)s is not a valid address.", value=email_raw[:64])
             )
         mobile = False
         if mobile_raw:
@@ -266,7 +280,7 @@ class OpticalTouchpointApi(http.Controller):
                     env._(
                         "'mobile' %(value)s is not a valid phone number (use "
                         "E.164, e.g. +393331234567).",
-                        value=mobile_raw,
+                        value=mobile_raw[:64],
                     )
                 )
         if not (ref or email or mobile):
@@ -289,7 +303,7 @@ class OpticalTouchpointApi(http.Controller):
                         "Several customers have %(field)s %(value)s: send the "
                         "customer's 'ref' to choose one.",
                         field=field.split("_", 1)[0],
-                        value=value,
+                        value=value[:64],
                     )
                 )
         if not name:

@@ -6,6 +6,7 @@ from . import res_config_settings
 from . import res_partner
 from . import phone_blacklist
 from . import mail_blacklist
+from . import optical_health_mixin
 from . import optical_exam
 from . import optical_prescription
 from . import optical_consent
@@ -22,3 +23,6 @@ from . import optical_customer_forecast
 from . import optical_customer_timeline
 from . import optical_value_dashboard
 from . import report_optical_prescription
+from . import optical_public_throttle
+from . import mail_render_mixin
+from . import ir_http

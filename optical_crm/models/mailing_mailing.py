@@ -1,5 +1,17 @@
-from odoo import fields, models
-from odoo.exceptions import UserError
+import re
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+# dynamic parts of a message: {{ ... }} (inline templates, t-attf), #{ ... } and
+# QWeb expressions in the email body
+DYNAMIC_RE = re.compile(
+    r"\{\{(.+?)\}\}|#\{(.+?)\}|\bt-[\w-]+\s*=\s*\"([^\"]*)\"|\bt-[\w-]+\s*=\s*'([^']*)'",
+    re.DOTALL,
+)
+WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# names too common to tell a prescription or an exam from anything else
+GENERIC_FIELDS = {"date", "name", "note", "kind", "active", "sequence"}
 
 
 class MailingMailing(models.Model):
@@ -14,6 +26,44 @@ class MailingMailing(models.Model):
         help="The campaign this mailing is the content of: it is sent by the "
         "campaign, through the contact policy, never from here.",
     )
+
+    @api.model
+    @tools.ormcache()
+    def _optical_health_names(self):
+        """Field and model names that lead to health data in a placeholder: the
+        fields leading to prescriptions and exams, and their own fields that no
+        other model has."""
+        health, leads = self.env["mail.render.mixin"]._optical_health_fields()
+        names = {fname for _model, fnames in leads for fname in fnames}
+        common = set(GENERIC_FIELDS)
+        for name, model in self.pool.items():
+            if name not in health:
+                common.update(model._fields)
+        for model in health:
+            names |= set(self.pool[model]._fields) - common
+            names.add(model.replace(".", "_"))
+        return frozenset(names), health
+
+    @api.constrains("subject", "body_plaintext", "body_html")
+    def _check_optical_no_health_data(self):
+        names, health = self._optical_health_names()
+        for mailing in self:
+            found = set()
+            for text in (mailing.subject, mailing.body_plaintext, mailing.body_html):
+                for groups in DYNAMIC_RE.findall(str(text or "")):
+                    expression = "".join(groups)
+                    found |= names & set(WORD_RE.findall(expression))
+                    found |= {model for model in health if model in expression}
+            if found:
+                raise ValidationError(
+                    self.env._(
+                        "The message of %(mailing)s refers to prescriptions or eye "
+                        "exams (%(names)s): health data never goes into an SMS or "
+                        "an email.",
+                        mailing=mailing.subject or mailing.name or "",
+                        names=", ".join(sorted(found)),
+                    )
+                )
 
     def _optical_check_not_campaign(self):
         owned = self.filtered("optical_campaign_id")

@@ -52,7 +52,10 @@ class OpticalCustomerTimeline(models.Model):
     """
 
     _name = "optical.customer.timeline"
+    _inherit = ["optical.health.mixin"]
     _description = "Customer timeline"
+    # rendering a message: the rows that are not health data only
+    _optical_health_domain = [("is_health", "=", False)]
     _auto = False
     _order = "datetime desc, id desc"
     _rec_name = "kind"

@@ -11,7 +11,7 @@ from odoo.tools import format_date
 class OpticalExam(models.Model):
     _name = "optical.exam"
     _description = "Eye exam"
-    _inherit = ["mail.thread"]
+    _inherit = ["optical.health.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
 

@@ -22,7 +22,7 @@ def _fmt(value):
 class OpticalPrescription(models.Model):
     _name = "optical.prescription"
     _description = "Optical prescription"
-    _inherit = ["mail.thread"]
+    _inherit = ["optical.health.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
 

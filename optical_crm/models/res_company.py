@@ -88,39 +88,38 @@ class ResCompany(models.Model):
         """The shop's send window, created with the defaults on first use."""
         self.ensure_one()
         if not self.optical_send_calendar_id:
-            calendar = (
-                self.env["resource.calendar"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("%(shop)s: send window", shop=self.name),
-                        "company_id": self.id,
-                        "tz": "Europe/Rome",
-                        "attendance_ids": [
-                            fields.Command.create(
-                                {
-                                    "name": name,
-                                    "dayofweek": day,
-                                    "hour_from": hour_from,
-                                    "hour_to": hour_to,
-                                }
-                            )
-                            for (day, hour_from, hour_to), name in zip(
-                                DEFAULT_SEND_WINDOW,
-                                (
-                                    self.env._("Monday"),
-                                    self.env._("Tuesday"),
-                                    self.env._("Wednesday"),
-                                    self.env._("Thursday"),
-                                    self.env._("Friday"),
-                                    self.env._("Saturday"),
-                                ),
-                                strict=True,
-                            )
-                        ],
-                    }
-                )
-            )
+            vals = {
+                "name": self.env._("%(shop)s: send window", shop=self.name),
+                "company_id": self.id,
+                "tz": "Europe/Rome",
+                "attendance_ids": [
+                    fields.Command.create(
+                        {
+                            "name": name,
+                            "dayofweek": day,
+                            "hour_from": hour_from,
+                            "hour_to": hour_to,
+                        }
+                    )
+                    for (day, hour_from, hour_to), name in zip(
+                        DEFAULT_SEND_WINDOW,
+                        (
+                            self.env._("Monday"),
+                            self.env._("Tuesday"),
+                            self.env._("Wednesday"),
+                            self.env._("Thursday"),
+                            self.env._("Friday"),
+                            self.env._("Saturday"),
+                        ),
+                        strict=True,
+                    )
+                ],
+            }
+            Calendar = self.env["resource.calendar"].sudo()
+            if self.env.cr.readonly:
+                # a read-only request (a list, a kanban): the defaults, unsaved
+                return Calendar.new(vals)
+            calendar = Calendar.create(vals)
             self.sudo().optical_send_calendar_id = calendar
         return self.optical_send_calendar_id
 

@@ -19,3 +19,8 @@ from . import test_consent_wizard
 from . import test_report
 from . import test_demo
 from . import test_i18n
+from . import test_access_matrix
+from . import test_multi_company_isolation
+from . import test_public_routes
+from . import test_health_in_messages
+from . import test_partner_tab_tour

@@ -338,10 +338,11 @@ class TestCampaignSms(CampaignCase):
         campaign.sms_body = " "
         with self.assertRaisesRegex(UserError, "Write the text of the SMS"):
             campaign.action_schedule()
-        campaign.sms_body = (
-            "Ciao, la tua ricetta: {{ object.optical_prescription_ids }}"
-        )
+        # refused when written (the mailing's check), and never scheduled
         with self.assertRaisesRegex(UserError, "health data"):
+            campaign.sms_body = (
+                "Ciao, la tua ricetta: {{ object.optical_prescription_ids }}"
+            )
             campaign.action_schedule()
         email = self.new_campaign(channel="email", email_subject=False)
         email.email_body = "<p>Ciao</p>"

@@ -1,17 +1,14 @@
 import datetime as dt
-import os
-import time
-from contextlib import nullcontext
-from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tests.common import ChromeBrowser
 
 from odoo.addons.mass_mailing_sms.tests.common import MassSMSCase
 
+from .tour_screenshots import TourScreenshotMixin
+
 
 @tagged("post_install", "-at_install")
-class TestCampaignTour(MassSMSCase):
+class TestCampaignTour(TourScreenshotMixin, MassSMSCase):
     def test_campaign_from_template(self):
         self.env["res.lang"]._activate_lang("it_IT")
         self.env.company.country_id = self.env.ref("base.it")
@@ -36,7 +33,7 @@ class TestCampaignTour(MassSMSCase):
             ]
         )
         kids[:2]._optical_record_consent("sms", "marketing", True, "store")
-        with self.mockSMSGateway(), self._screenshot_at_the_end():
+        with self.mockSMSGateway():
             self.start_tour(
                 "/odoo/action-optical_crm.optical_campaign_template_action",
                 "optical_campaign_tour",
@@ -51,17 +48,3 @@ class TestCampaignTour(MassSMSCase):
         self.assertEqual(campaign.state, "scheduled")
         self.assertFalse(campaign.recipient_ids, "nothing is sent before its time")
         self.assertTrue(any("Test sent" in m.body for m in campaign.message_ids))
-
-    def _screenshot_at_the_end(self):
-        """With OPTICAL_TOUR_SCREENSHOT=1, save the last screen of the tour in
-        Odoo's screenshots folder (--screenshots)."""
-        if not os.environ.get("OPTICAL_TOUR_SCREENSHOT"):
-            return nullcontext()
-        stop = ChromeBrowser.stop
-
-        def stop_after_screenshot(browser):
-            browser.take_screenshot(prefix="optical_campaign_tour_").result(timeout=10)
-            time.sleep(0.5)  # the file is written by the future's callback
-            return stop(browser)
-
-        return patch.object(ChromeBrowser, "stop", stop_after_screenshot)

@@ -5,6 +5,8 @@ import re
 from odoo import http
 from odoo.http import request
 
+from odoo.addons.optical_crm.controllers.throttle import throttled
+
 from ..tools.providers import SkebbyClient, TwilioClient, twilio_signature
 
 _logger = logging.getLogger(__name__)
@@ -36,16 +38,17 @@ class OpticalSmsDeliveryReports(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("dlr_skebby")
     def skebby_report(self, provider_id, secret, **params):
         """Skebby-family report: the provider signs nothing, the URL holds a secret."""
         provider = self._provider(provider_id, "skebby")
         if not provider or not hmac.compare_digest(
-            (provider.dlr_secret or "").encode(), secret.encode()
+            (provider.dlr_secret or "").encode(), secret.encode("utf-8", "replace")
         ):
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         order_id, report = SkebbyClient.report_from_params(params)
-        if not report:
+        if not report or "\x00" in order_id:
             return self._answer("Bad parameters", 400)
         key = "uuid" if UUID_RE.match(order_id) else "ref"
         request.env["sms.sms"].sudo()._optical_apply_reports(
@@ -61,6 +64,7 @@ class OpticalSmsDeliveryReports(http.Controller):
         csrf=False,
         save_session=False,
     )
+    @throttled("dlr_twilio")
     def twilio_report(self, provider_id, **params):
         """Twilio status callback, checked with its X-Twilio-Signature."""
         provider = self._provider(provider_id, "twilio")
@@ -76,14 +80,17 @@ class OpticalSmsDeliveryReports(http.Controller):
                 provider._optical_base_url().rstrip("/") + path,
             }
             valid = any(
-                hmac.compare_digest(twilio_signature(token, url, form), signature)
+                hmac.compare_digest(
+                    twilio_signature(token, url, form).encode(),
+                    signature.encode("utf-8", "replace"),
+                )
                 for url in urls
             )
         if not valid:
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         report = TwilioClient.report_from_params(form)
-        if not report:
+        if not report or "\x00" in report.ref:
             return self._answer("Bad parameters", 400)
         ref = httprequest.args.get("ref", "")
         key, value = ("uuid", ref) if UUID_RE.match(ref) else ("ref", report.ref)

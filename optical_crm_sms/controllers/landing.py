@@ -3,6 +3,8 @@ from datetime import date
 from odoo import fields, http
 from odoo.http import request
 
+from odoo.addons.optical_crm.controllers.throttle import throttled
+
 # a page with a personal link: never indexed, never cached, no referrer leak
 HEADERS = [
     ("X-Robots-Tag", "noindex, nofollow"),
@@ -51,6 +53,7 @@ class OpticalLanding(http.Controller):
     @http.route(
         "/o/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False
     )
+    @throttled("landing")
     def landing(self, token, **kwargs):
         link = request.env["optical.landing.token"]._find(token)
         if not link:
@@ -67,6 +70,7 @@ class OpticalLanding(http.Controller):
         methods=["GET"],
         sitemap=False,
     )
+    @throttled("landing")
     def landing_image(self, token, **kwargs):
         link = request.env["optical.landing.token"]._find(token)
         if not link or not link.landing_page_id.image:
@@ -86,6 +90,7 @@ class OpticalLanding(http.Controller):
         methods=["POST"],
         sitemap=False,
     )
+    @throttled("landing")
     def landing_book(self, token, slot=None, day=None, **kwargs):
         link = request.env["optical.landing.token"]._find(token)
         if not link or not link.landing_page_id.booking_enabled:
@@ -107,6 +112,7 @@ class OpticalLanding(http.Controller):
         methods=["POST"],
         sitemap=False,
     )
+    @throttled("landing")
     def landing_optout(self, token, **kwargs):
         link = request.env["optical.landing.token"]._find(token)
         if not link:

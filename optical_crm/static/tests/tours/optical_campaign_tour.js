@@ -1,4 +1,5 @@
 /** @odoo-module **/
+import {opticalScreenshot} from "@optical_crm/../tests/tours/optical_screenshot";
 import {registry} from "@web/core/registry";
 
 // Create a campaign from a ready-made template, preview it, send a test SMS to a
@@ -44,6 +45,7 @@ registry.category("web_tour.tours").add("optical_campaign_tour", {
             content: "SMS parts",
             trigger: ".modal .o_field_widget[name=sms_segments]:contains(2)",
         },
+        opticalScreenshot("campaign_preview", "body", ".modal-body > :first-child"),
         {
             content: "A number for the test",
             trigger: ".modal .o_field_widget[name=test_recipient] input",
@@ -70,5 +72,6 @@ registry.category("web_tour.tours").add("optical_campaign_tour", {
             content: "Scheduled",
             trigger: ".o_statusbar_status .o_arrow_button_current:contains(Scheduled)",
         },
+        opticalScreenshot("campaign_scheduled"),
     ],
 });
