@@ -446,6 +446,25 @@ class OpticalSmsProvider(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _optical_preview_mailing(self, res_model, res_id):
+        """The mailing an SMS editor's text is sent through, or None.
+
+        A mailing itself, or a record sending through one (a campaign, a cycle
+        step: anything with a ``mailing_id``); an empty mailing while the record
+        is not saved yet, so links and opt-out are counted from the first key.
+        """
+        if res_model == "mailing.mailing":
+            return self.env["mailing.mailing"].browse(res_id or [])
+        if not res_model or res_model not in self.env:
+            return None
+        field = self.env[res_model]._fields.get("mailing_id")
+        if not field or field.comodel_name != "mailing.mailing":
+            return None
+        try:
+            return self.env[res_model].browse(res_id or []).mailing_id
+        except AccessError:
+            return self.env["mailing.mailing"]
+
     def optical_sms_preview(self, text, res_model=False, res_id=False, options=None):
         """Length, segments, cost and GSM-7 hints of an SMS body being edited.
 
@@ -461,8 +480,8 @@ class OpticalSmsProvider(models.Model):
         alias = bool(
             provider and provider._optical_routes() and provider._optical_alias()
         )
-        if res_model == "mailing.mailing":
-            mailing = self.env["mailing.mailing"].browse(res_id or [])
+        mailing = self._optical_preview_mailing(res_model, res_id)
+        if mailing is not None:
             try:
                 placeholders = mailing.get_sms_link_replacements_placeholders()
             except AccessError:  # read-only user: count the text as it is
@@ -484,7 +503,7 @@ class OpticalSmsProvider(models.Model):
                 {"char": char, "replacement": gsm7_replacement(char) or ""}
                 for char in non_gsm7_characters(text)
             ],
-            "opt_out_forced": alias and res_model == "mailing.mailing",
+            "opt_out_forced": alias and mailing is not None,
             "price": price,
             "cost": currency.round(price * length.segments) if price else 0.0,
             "cost_display": currency.format(price * length.segments) if price else "",

@@ -103,6 +103,16 @@ class TestProvider(SmsProviderCase):
         self.assertGreater(info["units"], plain["units"] + 20)
         landing = preview("Saldi!", "mailing.mailing", mailing.id, {"landing": True})
         self.assertGreater(landing["units"], info["units"] + 15)
+        # a record sending through a mailing (campaign, cycle step) counts the same,
+        # also before it is saved; an unknown model counts the bare text
+        campaign = self.env["optical.campaign"].create(
+            {"name": "Saldi", "channel": "sms", "sms_body": "Saldi!"}
+        )
+        for res_id in (campaign.id, False):
+            info_campaign = preview("Saldi!", "optical.campaign", res_id, {})
+            self.assertLessEqual(abs(info_campaign["units"] - info["units"]), 1)
+            self.assertTrue(info_campaign["opt_out_forced"])
+        self.assertEqual(preview("Saldi!", "no.such.model", 1, {})["units"], 6)
 
     def test_routing_leaves_iap_companies_to_odoo(self):
         other = self.env["res.company"].create({"name": "Ottica IAP"})

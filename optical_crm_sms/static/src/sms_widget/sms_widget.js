@@ -61,8 +61,16 @@ patch(SmsWidget.prototype, {
 
     opticalOptions() {
         const data = this.props.record.data;
+        // a mailing's own flag, a campaign's opt-out box, a cycle step's purpose
+        let unsubscribe = data.sms_allow_unsubscribe;
+        if (unsubscribe === undefined) {
+            unsubscribe = data.sms_optout_link;
+        }
+        if (unsubscribe === undefined) {
+            unsubscribe = data.purpose === "marketing";
+        }
         return {
-            unsubscribe: Boolean(data.sms_allow_unsubscribe),
+            unsubscribe: Boolean(unsubscribe),
             landing: Boolean(data.optical_landing_page_id),
         };
     },
