@@ -23,7 +23,7 @@ key                    customers
 ``cohort:C:<Y>:<Z>``   first purchase in year Y, bought in year Z
 ``converted:C:<o>``    bought in the last 12 months after a message from a
                        ``campaign`` or a ``cycle`` (last touch, see
-                       ``optical.contact.log._optical_attribution``)
+                       ``optical.contact.log._optical_attributed_sql``)
 =====================  =======================================================
 
 Exams and contact lenses are profile dates of the customer; they count for a shop
@@ -263,38 +263,11 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_attributed_sql(self, company_ids, today):
-        """Invoices of the last 12 months with the message they are attributed to:
-        the latest marketing message to the customer from the same shop, sent on
-        the invoice day or up to the shop's attribution window before (the rule of
-        ``optical.contact.log._optical_attribution``), credit notes deducted.
-        Columns: ``partner_id, amount, res_model, is_control``."""
-        return SQL(
-            """
-            SELECT mv.partner_id,
-                   mv.amount_untaxed_signed + COALESCE((
-                       SELECT SUM(rv.amount_untaxed_signed) FROM account_move rv
-                        WHERE rv.reversed_entry_id = mv.id AND rv.state = 'posted'
-                          AND rv.move_type = 'out_refund'), 0) AS amount,
-                   touch.res_model, touch.is_control
-              FROM account_move mv
-              JOIN res_company co ON co.id = mv.company_id
-             CROSS JOIN LATERAL (
-                    SELECT lg.res_model, lg.is_control
-                      FROM optical_contact_log lg
-                     WHERE lg.partner_id = mv.partner_id
-                       AND lg.company_id = mv.company_id
-                       AND lg.purpose = 'marketing'
-                       AND lg.datetime < mv.invoice_date + 1
-                       AND lg.datetime >= mv.invoice_date
-                           - COALESCE(co.optical_attribution_days, 30)
-                     ORDER BY lg.datetime DESC, lg.id DESC
-                     LIMIT 1
-                   ) touch
-             WHERE mv.company_id = ANY(%(c)s) AND mv.state = 'posted'
-               AND mv.move_type = 'out_invoice'
-               AND mv.invoice_date BETWEEN %(date_from)s AND %(date_to)s
-            """,
-            c=company_ids,
+        """Invoices of the last 12 months with the message they are attributed to,
+        by the one rule of ``optical.contact.log._optical_attributed_sql``.
+        Columns used: ``partner_id, amount, res_model, is_control``."""
+        return self.env["optical.contact.log"]._optical_attributed_sql(
+            company_ids=company_ids,
             date_from=today
             - relativedelta(months=ATTRIBUTION_MONTHS)
             + dt.timedelta(1),
