@@ -8,7 +8,7 @@ from .common import CyclesCase
 
 
 @tagged("post_install", "-at_install")
-class TestAttribution(CyclesCase):
+class TestOneAttributionRule(CyclesCase):
     """Campaign results, cycle step results and the value dashboard read one rule:
     a posted customer invoice of the same customer and shop, dated from the day of
     the message to the attribution window later (same day: created after the
