@@ -16,6 +16,8 @@ key                    customers
 ``segment:C:<name>``   in that value segment (champions, loyal, at_risk...)
 ``exam_due``           next eye exam by 30 days from today (overdue included)
 ``exam_due_month``     next eye exam in the current month
+``exam_recall``        next eye exam by the end of the current month (overdue
+                       included)
 ``cl_runout``          contact lenses run out within 30 days from today
 ``forecast:C:<cat>``   next purchase of the optical category within 30 days
 ``customers:C:<Y>``    bought in year Y
@@ -183,6 +185,12 @@ class OpticalValueDashboard(models.AbstractModel):
             "optical_next_exam_date",
             today.replace(day=1),
             today + relativedelta(day=31),
+        )
+
+    @api.model
+    def _optical_audience_exam_recall(self, company_ids, today):
+        return self._optical_profile_date_sql(
+            company_ids, "optical_next_exam_date", None, today + relativedelta(day=31)
         )
 
     @api.model
@@ -564,6 +572,7 @@ AUDIENCES = {
         "segment",
         "exam_due",
         "exam_due_month",
+        "exam_recall",
         "cl_runout",
         "forecast",
         "customers",

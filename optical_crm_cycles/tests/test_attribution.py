@@ -40,7 +40,7 @@ class TestOneAttributionRule(CyclesCase):
                     **kw,
                 }
 
-            self.env["optical.contact.log"].create(
+            self.env["optical.contact.log"].sudo().create(
                 [
                     log(self.anna, "2026-03-02 10:00:00", campaign),
                     log(self.anna, "2026-03-15 10:00:00", step),
