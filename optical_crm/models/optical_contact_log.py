@@ -60,7 +60,12 @@ class OpticalContactLog(models.Model):
 
     @api.model
     def _optical_attributed_sql(
-        self, company_ids=None, date_from=None, date_to=None, res_model=None, res_ids=None
+        self,
+        company_ids=None,
+        date_from=None,
+        date_to=None,
+        res_model=None,
+        res_ids=None,
     ):
         """The attribution rule, in one place: posted customer invoices with the
         marketing message they are attributed to.

@@ -56,6 +56,8 @@ CRITERIA = (
     "recall_list",
     "domain",
 )
+# criteria that select nobody by themselves (a default without its filter)
+SELECTION_NEUTRAL = ("domain", "exam_due_days")
 
 
 class OpticalSegment(models.Model):
@@ -373,7 +375,7 @@ class OpticalSegment(models.Model):
             [("company_id", "=", self.env.company.id), ("domain", "=", conditions)]
         ).filtered(
             lambda s: not any(
-                s[fname] for fname in CRITERIA if fname not in ("domain", "exam_due_days")
+                s[fname] for fname in CRITERIA if fname not in SELECTION_NEUTRAL
             )
         )
         if reusable:
@@ -394,4 +396,3 @@ class OpticalSegment(models.Model):
                 "domain": conditions,
             }
         )
-

@@ -513,7 +513,7 @@ class ResPartner(models.Model):
         ]
 
     def action_optical_start_campaign(self):
-        """"Start a campaign" of the contact list: a segment holding the selected
+        """ "Start a campaign" of the contact list: a segment holding the selected
         customers (the list's whole filter when everything is selected) and a new
         draft campaign on it."""
         context = self.env.context
@@ -523,8 +523,10 @@ class ResPartner(models.Model):
             .sudo()
             .get_param("web.active_ids_limit", default="20000")
         )
-        if domain is not None and self and (
-            len(self) >= limit or self.search_count(domain) == len(self)
+        if (
+            domain is not None
+            and self
+            and (len(self) >= limit or self.search_count(domain) == len(self))
         ):
             segment = self.env["optical.segment"]._optical_for_partners(self, domain)
         else:

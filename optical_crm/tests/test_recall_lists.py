@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common_value import OpticalValueCommon
 
@@ -55,7 +56,7 @@ class TestRecallLists(OpticalValueCommon):
         )
         # the menu shows exactly the recall lists
         action = self.env.ref("optical_crm.optical_segment_recall_action")
-        shown = self.env["optical.segment"].search(eval(action.domain))  # noqa: S307
+        shown = self.env["optical.segment"].search(safe_eval(action.domain))
         self.assertEqual(shown, self.exam | self.cl_runout | self.lapsed)
 
     def test_recall_list_starts_a_campaign(self):
