@@ -89,6 +89,15 @@ def _setup_products(env):
                     "list_price": price,
                     "type": "consu",
                     "taxes_id": [Command.clear()],
+                    # monthly lenses, 6 a pack (the contact-lens constraint)
+                    **(
+                        {
+                            "optical_cl_replacement_days": 30,
+                            "optical_cl_lenses_per_pack": 6,
+                        }
+                        if category == "contact_lens"
+                        else {}
+                    ),
                 }
             )
         products[category] = product.id

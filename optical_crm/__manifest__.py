@@ -49,6 +49,7 @@
         "views/optical_value_dashboard_views.xml",
         "views/res_partner_value_views.xml",
         "data/optical_campaign_templates.xml",
+        "data/optical_recall_segments.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1554,14 +1554,9 @@ class OpticalCampaign(models.Model):
         self.env["mailing.trace"].flush_model()
         self.env["optical.touchpoint"].flush_model()
         self.env["optical.consent"].flush_model()
-        attribution = {}
-        for company in self.company_id:
-            campaigns = self.filtered(lambda c, co=company: c.company_id == co)
-            attribution.update(
-                self.env["optical.contact.log"]._optical_attribution(
-                    self._name, campaigns.ids, company.optical_attribution_days or 30
-                )
-            )
+        attribution = self.env["optical.contact.log"]._optical_attribution(
+            self._name, self.ids
+        )
         for campaign in self:
             campaign.sudo().write(campaign._optical_results_values(attribution))
 

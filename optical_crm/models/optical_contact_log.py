@@ -59,15 +59,89 @@ class OpticalContactLog(models.Model):
         )
 
     @api.model
-    def _optical_attribution(self, res_model, res_ids, window_days=30):
-        """Conversions and revenue that followed the messages of ``res_ids``.
+    def _optical_attributed_sql(
+        self,
+        company_ids=None,
+        date_from=None,
+        date_to=None,
+        res_model=None,
+        res_ids=None,
+    ):
+        """The attribution rule, in one place: posted customer invoices with the
+        marketing message they are attributed to.
 
-        A customer invoice posted by the same shop (``invoice_date`` from the day of
-        the message to ``window_days`` later) is attributed to the *latest* message
-        the customer received before it (last touch), so that two campaigns never
-        claim the same invoice. Credit notes reversing those invoices are deducted.
-        Control-group rows compete like messages, so that their "conversions" are
-        what would have happened anyway.
+        An ``out_invoice`` of a customer is attributed to the *latest* marketing
+        message (last touch) that the same shop sent to the same customer with
+        ``invoice_date`` from the message's day to the shop's attribution window
+        (``res.company.optical_attribution_days``) later; an invoice dated the day
+        of the message counts only if it was created after the message. Control-group
+        rows compete like messages, so that their "conversions" are what would have
+        happened anyway. The amount is untaxed in the shop's currency, less the
+        posted credit notes reversing the invoice. Campaign results, cycle step
+        results and the value dashboard all read this query.
+
+        Restrict with ``company_ids`` and ``invoice_date`` bounds (dashboard), or
+        with the messages of ``res_model``/``res_ids`` (campaigns, cycle steps):
+        then only the invoices of their customers are looked at, but the last touch
+        is still chosen among all the messages.
+
+        Columns: ``move_id, partner_id, company_id, invoice_date, amount, log_id,
+        res_model, res_id, is_control``.
+        """
+        where = [SQL("mv.state = 'posted'"), SQL("mv.move_type = 'out_invoice'")]
+        if company_ids is not None:
+            where.append(SQL("mv.company_id = ANY(%s)", list(company_ids)))
+        if date_from:
+            where.append(SQL("mv.invoice_date >= %s", date_from))
+        if date_to:
+            where.append(SQL("mv.invoice_date <= %s", date_to))
+        if res_model:
+            where.append(
+                SQL(
+                    """(mv.partner_id, mv.company_id) IN (
+                        SELECT m.partner_id, m.company_id FROM optical_contact_log m
+                         WHERE m.res_model = %(model)s AND m.res_id = ANY(%(ids)s))
+                       AND mv.invoice_date >= (
+                        SELECT MIN(m.datetime)::date FROM optical_contact_log m
+                         WHERE m.res_model = %(model)s AND m.res_id = ANY(%(ids)s))""",
+                    model=res_model,
+                    ids=list(res_ids or []),
+                )
+            )
+        return SQL(
+            """
+            SELECT mv.id AS move_id, mv.partner_id, mv.company_id, mv.invoice_date,
+                   mv.amount_untaxed_signed + COALESCE((
+                       SELECT SUM(rv.amount_untaxed_signed) FROM account_move rv
+                        WHERE rv.reversed_entry_id = mv.id AND rv.state = 'posted'
+                          AND rv.move_type = 'out_refund'), 0) AS amount,
+                   touch.id AS log_id, touch.res_model, touch.res_id,
+                   touch.is_control
+              FROM account_move mv
+              JOIN res_company co ON co.id = mv.company_id
+             CROSS JOIN LATERAL (
+                    SELECT lg.id, lg.res_model, lg.res_id, lg.is_control
+                      FROM optical_contact_log lg
+                     WHERE lg.partner_id = mv.partner_id
+                       AND lg.company_id = mv.company_id
+                       AND lg.purpose = 'marketing'
+                       AND lg.datetime >= mv.invoice_date
+                           - COALESCE(co.optical_attribution_days, 30)
+                       AND lg.datetime < mv.invoice_date + 1
+                       AND (lg.datetime < mv.invoice_date
+                            OR lg.datetime < mv.create_date)
+                     ORDER BY lg.datetime DESC, lg.id DESC
+                     LIMIT 1
+                   ) touch
+             WHERE %s
+            """,
+            SQL(" AND ").join(where),
+        )
+
+    @api.model
+    def _optical_attribution(self, res_model, res_ids):
+        """Conversions and revenue that followed the messages of ``res_ids``, by the
+        rule of :meth:`_optical_attributed_sql`.
 
         :return: ``{res_id: {"sent": n, "converted": n, "revenue": amount,
             "control": n, "control_converted": n, "control_revenue": amount}}``
@@ -89,50 +163,24 @@ class OpticalContactLog(models.Model):
         if not res_ids:
             return result
         self.env["account.move"].flush_model()
+        self.env["res.company"].flush_model(["optical_attribution_days"])
         self.flush_model()
         query = SQL(
             """
-            WITH msg AS (
-                SELECT id, partner_id, company_id, datetime, is_control, res_id
-                  FROM optical_contact_log
-                 WHERE res_model = %(model)s AND res_id = ANY(%(ids)s)
-            ), touch AS (
-                SELECT DISTINCT ON (mv.id)
-                       mv.id AS move_id, mv.amount_untaxed_signed AS amount,
-                       l.id AS log_id
-                  FROM msg
-                  JOIN account_move mv
-                    ON mv.partner_id = msg.partner_id
-                   AND mv.company_id = msg.company_id
-                   AND mv.move_type = 'out_invoice' AND mv.state = 'posted'
-                   AND mv.invoice_date >= msg.datetime::date
-                   AND mv.invoice_date <= msg.datetime::date + %(window)s
-                  JOIN optical_contact_log l
-                    ON l.partner_id = mv.partner_id
-                   AND l.company_id = mv.company_id
-                   AND l.purpose = 'marketing'
-                   AND l.datetime::date <= mv.invoice_date
-                   AND mv.invoice_date <= l.datetime::date + %(window)s
-                 ORDER BY mv.id, l.datetime DESC, l.id DESC
-            ), refunds AS (
-                SELECT rv.reversed_entry_id AS move_id,
-                       SUM(rv.amount_untaxed_signed) AS amount
-                  FROM account_move rv
-                 WHERE rv.reversed_entry_id IN (SELECT move_id FROM touch)
-                   AND rv.state = 'posted' AND rv.move_type = 'out_refund'
-                 GROUP BY rv.reversed_entry_id
-            )
+            WITH att AS (%(attributed)s)
             SELECT msg.res_id, msg.is_control, COUNT(DISTINCT msg.partner_id),
                    COUNT(DISTINCT msg.partner_id) FILTER (WHERE t.move_id IS NOT NULL),
-                   COALESCE(SUM(t.amount + COALESCE(r.amount, 0)), 0)
-              FROM msg
-              LEFT JOIN touch t ON t.log_id = msg.id
-              LEFT JOIN refunds r ON r.move_id = t.move_id
+                   COALESCE(SUM(t.amount), 0)
+              FROM optical_contact_log msg
+              LEFT JOIN att t ON t.log_id = msg.id
+             WHERE msg.res_model = %(model)s AND msg.res_id = ANY(%(ids)s)
              GROUP BY msg.res_id, msg.is_control
             """,
+            attributed=self._optical_attributed_sql(
+                res_model=res_model, res_ids=res_ids
+            ),
             model=res_model,
             ids=list(res_ids),
-            window=int(window_days),
         )
         for res_id, is_control, people, converted, revenue in self.env.execute_query(
             query

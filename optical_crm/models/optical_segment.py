@@ -3,8 +3,9 @@ import ast
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools.misc import format_date
 
 from .optical_consent import CONSENT_CHANNELS
 from .product_template import OPTICAL_CATEGORIES
@@ -13,6 +14,13 @@ EXAM_FILTERS = [
     ("due", "Due within the next days"),
     ("overdue", "Overdue by months"),
     ("due_or_overdue", "Due within the next days, or overdue"),
+]
+# recall lists: customer lists of the shop dashboard (optical.value.dashboard
+# audiences), evaluated for the shop the segment is used in
+RECALL_LISTS = [
+    ("exam_recall", "Eye exam overdue or due this month"),
+    ("cl_runout", "Contact lenses running out within 30 days"),
+    ("lapsed", "Lapsed: no purchase in 18 months"),
 ]
 MONTHS = [
     ("1", "January"),
@@ -45,8 +53,11 @@ CRITERIA = (
     "birthday_month",
     "shop_id",
     "consent_channel",
+    "recall_list",
     "domain",
 )
+# criteria that select nobody by themselves (a default without its filter)
+SELECTION_NEUTRAL = ("domain", "exam_due_days")
 
 
 class OpticalSegment(models.Model):
@@ -119,6 +130,12 @@ class OpticalSegment(models.Model):
         string="Marketing consent for",
         help="Only customers whose latest marketing consent for this channel is "
         "granted. Campaigns check consent anyway when sending.",
+    )
+    recall_list = fields.Selection(
+        RECALL_LISTS,
+        help="Customers of the shop on this list of the shop dashboard: eye exam "
+        "overdue or due by the end of the month, contact lenses running out within "
+        "30 days, or bought before but not in the last 18 months.",
     )
     domain = fields.Char(
         string="Other conditions",
@@ -198,7 +215,8 @@ class OpticalSegment(models.Model):
         return expression.normalize_domain(domain) if domain else []
 
     def _optical_domain(self):
-        """The segment as one ``res.partner`` domain, evaluated today."""
+        """The segment as one ``res.partner`` domain, evaluated today for the
+        current shop."""
         self.ensure_one()
         today = fields.Date.context_today(self)
         parts = []
@@ -280,6 +298,10 @@ class OpticalSegment(models.Model):
             parts.append([("optical_customer_of", "=", self.shop_id.id)])
         if self.consent_channel:
             parts.append([("optical_consent_filter", "=", self.consent_channel)])
+        if self.recall_list:
+            # the shop the segment is evaluated for (see _optical_partners)
+            key = f"{self.recall_list}:{self.env.company.id}"
+            parts.append([("optical_audience", "=", key)])
         free = self._optical_free_domain()
         if free:
             parts.append(free)
@@ -292,7 +314,7 @@ class OpticalSegment(models.Model):
         return (
             self.env["res.partner"]
             .with_company(company)
-            .search(self._optical_domain(), order="id")
+            .search(self.with_company(company)._optical_domain(), order="id")
         )
 
     def _optical_count(self, company=None):
@@ -301,7 +323,7 @@ class OpticalSegment(models.Model):
         return (
             self.env["res.partner"]
             .with_company(company)
-            .search_count(self._optical_domain())
+            .search_count(self.with_company(company)._optical_domain())
         )
 
     @api.depends(*CRITERIA)
@@ -323,3 +345,54 @@ class OpticalSegment(models.Model):
             "domain": [("optical_segment_filter", "=", self.id)],
             "context": {"create": False},
         }
+
+    def action_optical_new_campaign(self):
+        """A new draft campaign on the segment, in its form (not saved yet)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New campaign"),
+            "res_model": "optical.campaign",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {"default_segment_id": self.id},
+        }
+
+    @api.model
+    def _optical_for_partners(self, partners, domain=None):
+        """A segment of the current shop holding ``partners``, or the customers of
+        ``domain`` (a ``res.partner`` domain, kept live) when given; an existing
+        segment with the same conditions and no other criterion is reused."""
+        if domain is not None:
+            conditions = repr(expression.normalize_domain(list(domain)))
+            count = self.env["res.partner"].search_count(domain)
+        else:
+            conditions = repr([("id", "in", sorted(partners.ids))])
+            count = len(partners)
+        if not count:
+            raise UserError(self.env._("Select at least one customer."))
+        reusable = self.search(
+            [("company_id", "=", self.env.company.id), ("domain", "=", conditions)]
+        ).filtered(
+            lambda s: not any(
+                s[fname] for fname in CRITERIA if fname not in SELECTION_NEUTRAL
+            )
+        )
+        if reusable:
+            return reusable[0]
+        today = format_date(self.env, fields.Date.context_today(self))
+        return self.create(
+            {
+                "name": self.env._(
+                    "%(count)s customers selected on %(date)s", count=count, date=today
+                )
+                if domain is None
+                else self.env._(
+                    "Customer list of %(date)s (%(count)s customers)",
+                    count=count,
+                    date=today,
+                ),
+                "company_id": self.env.company.id,
+                "domain": conditions,
+            }
+        )

@@ -16,6 +16,8 @@ key                    customers
 ``segment:C:<name>``   in that value segment (champions, loyal, at_risk...)
 ``exam_due``           next eye exam by 30 days from today (overdue included)
 ``exam_due_month``     next eye exam in the current month
+``exam_recall``        next eye exam by the end of the current month (overdue
+                       included)
 ``cl_runout``          contact lenses run out within 30 days from today
 ``forecast:C:<cat>``   next purchase of the optical category within 30 days
 ``customers:C:<Y>``    bought in year Y
@@ -23,7 +25,7 @@ key                    customers
 ``cohort:C:<Y>:<Z>``   first purchase in year Y, bought in year Z
 ``converted:C:<o>``    bought in the last 12 months after a message from a
                        ``campaign`` or a ``cycle`` (last touch, see
-                       ``optical.contact.log._optical_attribution``)
+                       ``optical.contact.log._optical_attributed_sql``)
 =====================  =======================================================
 
 Exams and contact lenses are profile dates of the customer; they count for a shop
@@ -186,6 +188,12 @@ class OpticalValueDashboard(models.AbstractModel):
         )
 
     @api.model
+    def _optical_audience_exam_recall(self, company_ids, today):
+        return self._optical_profile_date_sql(
+            company_ids, "optical_next_exam_date", None, today + relativedelta(day=31)
+        )
+
+    @api.model
     def _optical_audience_cl_runout(self, company_ids, today):
         return self._optical_profile_date_sql(
             company_ids,
@@ -263,38 +271,11 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_attributed_sql(self, company_ids, today):
-        """Invoices of the last 12 months with the message they are attributed to:
-        the latest marketing message to the customer from the same shop, sent on
-        the invoice day or up to the shop's attribution window before (the rule of
-        ``optical.contact.log._optical_attribution``), credit notes deducted.
-        Columns: ``partner_id, amount, res_model, is_control``."""
-        return SQL(
-            """
-            SELECT mv.partner_id,
-                   mv.amount_untaxed_signed + COALESCE((
-                       SELECT SUM(rv.amount_untaxed_signed) FROM account_move rv
-                        WHERE rv.reversed_entry_id = mv.id AND rv.state = 'posted'
-                          AND rv.move_type = 'out_refund'), 0) AS amount,
-                   touch.res_model, touch.is_control
-              FROM account_move mv
-              JOIN res_company co ON co.id = mv.company_id
-             CROSS JOIN LATERAL (
-                    SELECT lg.res_model, lg.is_control
-                      FROM optical_contact_log lg
-                     WHERE lg.partner_id = mv.partner_id
-                       AND lg.company_id = mv.company_id
-                       AND lg.purpose = 'marketing'
-                       AND lg.datetime < mv.invoice_date + 1
-                       AND lg.datetime >= mv.invoice_date
-                           - COALESCE(co.optical_attribution_days, 30)
-                     ORDER BY lg.datetime DESC, lg.id DESC
-                     LIMIT 1
-                   ) touch
-             WHERE mv.company_id = ANY(%(c)s) AND mv.state = 'posted'
-               AND mv.move_type = 'out_invoice'
-               AND mv.invoice_date BETWEEN %(date_from)s AND %(date_to)s
-            """,
-            c=company_ids,
+        """Invoices of the last 12 months with the message they are attributed to,
+        by the one rule of ``optical.contact.log._optical_attributed_sql``.
+        Columns used: ``partner_id, amount, res_model, is_control``."""
+        return self.env["optical.contact.log"]._optical_attributed_sql(
+            company_ids=company_ids,
             date_from=today
             - relativedelta(months=ATTRIBUTION_MONTHS)
             + dt.timedelta(1),
@@ -591,6 +572,7 @@ AUDIENCES = {
         "segment",
         "exam_due",
         "exam_due_month",
+        "exam_recall",
         "cl_runout",
         "forecast",
         "customers",

@@ -512,6 +512,27 @@ class ResPartner(models.Model):
             ("id", "in" if operator in ("=", "in") else "not in", SQL("(%s)", query))
         ]
 
+    def action_optical_start_campaign(self):
+        """ "Start a campaign" of the contact list: a segment holding the selected
+        customers (the list's whole filter when everything is selected) and a new
+        draft campaign on it."""
+        context = self.env.context
+        domain = context.get("active_domain")
+        limit = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("web.active_ids_limit", default="20000")
+        )
+        if (
+            domain is not None
+            and self
+            and (len(self) >= limit or self.search_count(domain) == len(self))
+        ):
+            segment = self.env["optical.segment"]._optical_for_partners(self, domain)
+        else:
+            segment = self.env["optical.segment"]._optical_for_partners(self)
+        return segment.action_optical_new_campaign()
+
     def action_optical_timeline(self):
         return self.env["optical.customer.timeline"]._optical_action_for(self)
 

@@ -6,6 +6,7 @@ from . import test_campaign_results
 from . import test_campaign_tour
 from . import test_customer_value
 from . import test_value_dashboard
+from . import test_recall_lists
 from . import test_customer_timeline
 from . import test_value_dashboard_tour
 from . import test_prescription

@@ -285,7 +285,7 @@ class TestAttribution(AccountTestInvoicingCommon):
         refund = inv._reverse_moves([{"invoice_date": inv.invoice_date}])
         refund.invoice_line_ids.price_unit = 50.0
         refund.action_post()
-        result = Log._optical_attribution("res.users", [1, 2, 3], window_days=30)
+        result = Log._optical_attribution("res.users", [1, 2, 3])
         self.assertEqual(result[1]["sent"], 1)
         self.assertEqual(result[1]["converted"], 1)
         self.assertAlmostEqual(result[1]["revenue"], 100.0)

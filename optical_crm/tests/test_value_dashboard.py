@@ -134,7 +134,7 @@ class TestValueDashboard(OpticalValueCommon):
         self.assertEqual(self.audience(figures["cycle"]["key"]), self.anna)
         # the same last-touch rule as the message log's attribution
         log_figures = self.env["optical.contact.log"]._optical_attribution(
-            "optical.campaign", [1], 30
+            "optical.campaign", [1]
         )[1]
         self.assertEqual(log_figures["revenue"], figures["campaign"]["amount"])
         self.assertEqual(log_figures["control_converted"], 1)  # Dario

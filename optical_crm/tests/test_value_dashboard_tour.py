@@ -44,3 +44,10 @@ class TestValueDashboardTour(HttpCase):
             "optical_value_dashboard_tour",
             login="admin",
         )
+        # the tour started a campaign on the list behind the figure: a segment
+        # holding that list's filter, of this shop
+        segment = self.env["optical.segment"].search(
+            [("company_id", "=", company.id)], order="id desc", limit=1
+        )
+        self.assertIn("optical_audience", segment.domain)
+        self.assertEqual(segment._optical_partners(company), customer)

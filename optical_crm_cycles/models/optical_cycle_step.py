@@ -405,15 +405,14 @@ class OpticalCycleStep(models.Model):
                 opted_out=opted_out,
                 processed=sent + skipped + failed,
             )
-        Log = self.env["optical.contact.log"].sudo()
-        for company in steps.company_id:
-            company_steps = steps.filtered(lambda s, c=company: s.company_id == c)
-            attribution = Log._optical_attribution(
-                self._name, company_steps.ids, company.optical_attribution_days
-            )
-            for step_id, figures in attribution.items():
-                result[step_id]["converted"] = figures["converted"]
-                result[step_id]["revenue"] = figures["revenue"]
+        attribution = (
+            self.env["optical.contact.log"]
+            .sudo()
+            ._optical_attribution(self._name, steps.ids)
+        )
+        for step_id, figures in attribution.items():
+            result[step_id]["converted"] = figures["converted"]
+            result[step_id]["revenue"] = figures["revenue"]
         return {step.id: result[step.id] for step in steps}
 
     def _compute_results(self):

@@ -4,3 +4,4 @@ from . import test_tools
 from . import test_i18n
 from . import test_security_cycles
 from . import test_cycle_tour
+from . import test_attribution

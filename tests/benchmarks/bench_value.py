@@ -190,6 +190,24 @@ def run(db, db_user, addons_path, args):
             Dashboard.optical_dashboard_data,
             target="< 5 s",
         )
+        # the one attribution rule, read by campaign and cycle step results
+        Log = env["optical.contact.log"]
+        bench(
+            "attribution: one campaign (results refresh)",
+            lambda: Log._optical_attribution("optical.campaign", [1]),
+        )
+        bench(
+            "attribution: 41 campaigns at once",
+            lambda: Log._optical_attribution("optical.campaign", list(range(1, 42))),
+            target="< 5 s",
+        )
+        for xmlid in ("exam", "cl_runout", "lapsed"):
+            segment = env.ref(f"optical_crm.optical_segment_recall_{xmlid}")
+            count = bench(
+                f"recall segment: {xmlid} (count)",
+                lambda segment=segment: segment._optical_count(company),
+            )
+            print(f"#   {xmlid} = {count}")
         Partner = env["res.partner"].with_context(allowed_company_ids=company.ids)
         for key in ("exam_due", "cl_runout", "lapsed", f"segment:{company.id}:at_risk"):
             bench(

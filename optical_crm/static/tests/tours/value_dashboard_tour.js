@@ -25,5 +25,24 @@ registry.category("web_tour.tours").add("optical_value_dashboard_tour", {
             content: "Titled after the figure",
             trigger: ".o_breadcrumb .active:contains(Active customers)",
         },
+        {
+            content: "Select the customers of the list",
+            trigger: ".o_list_view thead .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            content: "Open the actions of the selection",
+            trigger: ".o_cp_action_menus button:has(.fa-cog)",
+            run: "click",
+        },
+        {
+            content: "Any list can start a campaign",
+            trigger: ".o-dropdown--menu .o-dropdown-item:contains(Start a campaign)",
+            run: "click",
+        },
+        {
+            content: "A new campaign on a segment of those customers",
+            trigger: ".o_form_view .o_field_widget[name='segment_id'] input:value(/Customer list of/)",
+        },
     ],
 });
