@@ -311,7 +311,9 @@ def test_end_to_end(world):
         checked, wizard = shop.import_file("acquisti.csv", "purchases")
         assert (wizard.count_new, wizard.count_rejected) == (20, 0)
         checked, wizard = shop.import_file("clienti_con_errori.csv", "customers")
-        assert wizard.count_rejected == 5
+        assert wizard.count_rejected == 5, [
+            (line.reference, line.status, line.message) for line in wizard.line_ids
+        ]
     mario, francesca, stefano, giulia, elisa, lucia, paolo = (
         shop.customer(code)
         for code in ("000101", "000102", "000105", "000106", "000108", "000111")
@@ -325,7 +327,12 @@ def test_end_to_end(world):
     assert allowed == {"000101": True, "000102": True, "000106": False, "000112": False}
 
     # ---- the shop enables the ready-made cycles ---------------------------
-    admin = env(user=env.ref("base.user_admin"), context={"allowed_company_ids": S.ids})
+    # the ready-made cycles belong to the first company of the database: the
+    # chain's administrator (who sees both shops) copies them into the new shop
+    admin = env(
+        user=env.ref("base.user_admin"),
+        context={"allowed_company_ids": [S.id, env.ref("base.main_company").id]},
+    )
     cycles = {}
     for key, xmlid in (
         ("glasses", "optical_crm_cycles.optical_cycle_template_spectacles"),
@@ -357,6 +364,16 @@ def test_end_to_end(world):
         shop.invoice("000108", [("LAC-TOR-03", 2)], t0)  # 56, lenses for 90 days
         shop.invoice("000111", [("ACC-AST-01", 1)], t0)  # 12
         shop.uenv["optical.exam"].create({"partner_id": mario.id, "date": t0})
+        # at the exam Mario agrees to be called for the next one
+        shop.uenv["optical.consent.wizard"].create(
+            {
+                "partner_ids": [Command.set(mario.ids)],
+                "channel": "phone",
+                "purpose": "marketing",
+                "decision": "granted",
+                "source": "store",
+            }
+        ).action_record()
         env.cr.commit()
     Enrollment = shop.uenv["optical.cycle.enrollment"]
     enrolled = {
@@ -403,7 +420,12 @@ def test_end_to_end(world):
     calls = shop.uenv["mail.activity"].search(
         [("res_model", "=", "res.partner"), ("res_id", "=", mario.id)]
     )
-    assert calls.activity_type_id == env.ref("mail.mail_activity_data_call")
+    assert calls.activity_type_id == env.ref("mail.mail_activity_data_call"), [
+        (x.step_id.name, x.state, x.reason, x.scheduled_at, x.activity_id)
+        for x in shop.uenv["optical.cycle.execution"].search(
+            [("cycle_id", "=", cycles["exam"].id)]
+        )
+    ]
 
     # ---- the campaign: segment -> preview -> schedule -> scheduled action ----
     env["phone.blacklist"].sudo().add(lucia.mobile)  # Lucia replied STOP
