@@ -118,6 +118,32 @@ class OpticalLandingToken(models.Model):
             ]
         )
 
+    def _record_booking(self, summary):
+        """The booking touchpoint, once: the campaign's when the link came in a
+        campaign message (so that it counts in the campaign's results), else the
+        landing page's."""
+        self.ensure_one()
+        if self.mailing_id.optical_campaign_id and self.res_model:
+            trace = (
+                self.env["mailing.trace"]
+                .sudo()
+                .search(
+                    [
+                        ("mass_mailing_id", "=", self.mailing_id.id),
+                        ("model", "=", self.res_model),
+                        ("res_id", "=", self.res_id),
+                    ],
+                    order="id desc",
+                    limit=1,
+                )
+            )
+            booking = self.env["optical.campaign"]._optical_record_booking(
+                trace, summary=summary
+            )
+            if booking:
+                return booking
+        return self._record_touchpoint("booking", summary=summary)
+
     def _book(self, slot, day=None):
         """Visit requested on the page: touchpoint and activity for the shop, once."""
         self.ensure_one()
@@ -144,7 +170,7 @@ class OpticalLandingToken(models.Model):
             offer=page.name,
             when=when,
         )
-        link._record_touchpoint("booking", summary=summary)
+        link._record_booking(summary)
         target = link.partner_id or page
         target.activity_schedule(
             "mail.mail_activity_data_call",

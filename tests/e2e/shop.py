@@ -54,11 +54,15 @@ class OdooServer:
 
     def start(self, timeout=120):
         odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
-        command = [sys.executable, str(odoo_bin)] if odoo_bin.exists() else [
-            sys.executable,
-            "-m",
-            "odoo",
-        ]
+        command = (
+            [sys.executable, str(odoo_bin)]
+            if odoo_bin.exists()
+            else [
+                sys.executable,
+                "-m",
+                "odoo",
+            ]
+        )
         if odoo.tools.config.rcfile:
             command += ["-c", odoo.tools.config.rcfile]
         command += [
