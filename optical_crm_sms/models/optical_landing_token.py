@@ -118,27 +118,41 @@ class OpticalLandingToken(models.Model):
             ]
         )
 
+    def _trace(self):
+        """The trace of the message that carried this link (or empty)."""
+        self.ensure_one()
+        if not (self.mailing_id and self.res_model):
+            return self.env["mailing.trace"].sudo()
+        return (
+            self.env["mailing.trace"]
+            .sudo()
+            .search(
+                [
+                    ("mass_mailing_id", "=", self.mailing_id.id),
+                    ("model", "=", self.res_model),
+                    ("res_id", "=", self.res_id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+
+    def _record_click(self):
+        """Opening the page is a click on the message's link: the message's trace
+        says so, like Odoo's link tracker does (results count it as clicked)."""
+        trace = self._trace()
+        if trace and not trace.links_click_datetime:
+            trace.set_clicked()
+            trace.set_opened()
+
     def _record_booking(self, summary):
         """The booking touchpoint, once: the campaign's when the link came in a
         campaign message (so that it counts in the campaign's results), else the
         landing page's."""
         self.ensure_one()
-        if self.mailing_id.optical_campaign_id and self.res_model:
-            trace = (
-                self.env["mailing.trace"]
-                .sudo()
-                .search(
-                    [
-                        ("mass_mailing_id", "=", self.mailing_id.id),
-                        ("model", "=", self.res_model),
-                        ("res_id", "=", self.res_id),
-                    ],
-                    order="id desc",
-                    limit=1,
-                )
-            )
+        if self.mailing_id.optical_campaign_id:
             booking = self.env["optical.campaign"]._optical_record_booking(
-                trace, summary=summary
+                self._trace(), summary=summary
             )
             if booking:
                 return booking

@@ -170,6 +170,10 @@ class TestLandingPage(SmsProviderMixin, HttpCase):
         self._run_queue()
         token = self._token(sms)
         page = self.url_open(f"/o/{token}").text
+        # opening the page is a click on the message's link
+        trace = sms.mailing_trace_ids
+        self.assertTrue(trace.links_click_datetime)
+        self.assertEqual(trace.trace_status, "open")
         response = self.url_open(
             f"/o/{token}/book",
             data={"csrf_token": CSRF_RE.search(page).group(1), "slot": "any"},

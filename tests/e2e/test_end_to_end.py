@@ -391,6 +391,12 @@ def test_end_to_end(world):
     # ---- the cycles fire over 13 months ------------------------------------
     week = shop.cycles_day(utc(t0 + dt.timedelta(days=7), 10, 30))
     assert {m["recipient"] for m in week} == numbers(shop, "000101", "000102")
+    [text] = [m["message"] for m in week if m["recipient"] == mario.mobile]
+    assert text.startswith(
+        "Buongiorno Mario Rossi, come si trova con i suoi nuovi occhiali? Se servono "
+        f"regolazioni la aspettiamo in negozio. Ottica Bellini\nSTOP SMS: "
+        f"{shop.server.url}/sms/"
+    )
     for message in week:
         shop.report(message, "DLVRD")
     month_day = t0 + relativedelta(months=1)
@@ -399,9 +405,9 @@ def test_end_to_end(world):
     for message in month:  # Francesca's report never comes
         if message["recipient"] == mario.mobile:
             shop.report(message, "DLVRD")
-    # Francesca buys a case 5 days after the second message
-    with freeze_time(utc(month_day + dt.timedelta(days=5), 11)):
-        shop.invoice("000102", [("ACC-AST-01", 1)], month_day + dt.timedelta(days=5))
+    # Francesca buys a case 20 days after the second message
+    with freeze_time(utc(month_day + dt.timedelta(days=20), 11)):
+        shop.invoice("000102", [("ACC-AST-01", 1)], month_day + dt.timedelta(days=20))
     # contact lenses run out on day 90: the daily trigger enrolls Elisa on day 80
     runout_day = t0 + dt.timedelta(days=80)
     with freeze_time(utc(runout_day, 2)):
@@ -481,6 +487,9 @@ def test_end_to_end(world):
     env.invalidate_all()
     sent = {m["recipient"]: m for m in shop.received(before)}
     assert set(sent) == numbers(shop, "000101", "000102", "000105", "000108")
+    text = sent[mario.mobile]["message"]
+    assert text.startswith("Ciao Mario, controllo della vista gratuito: ")
+    assert f"{shop.server.url}/o/" in text  # his personal landing link
 
     # ---- results come back over HTTP, to the real server -------------------
     shop.report(sent[mario.mobile], "DLVRD")
@@ -548,7 +557,7 @@ def test_end_to_end(world):
         "sent_count": 4,  # Mario, Francesca, Stefano, Elisa
         "delivered_count": 3,  # Stefano's number is unknown
         "failed_count": 1,
-        "clicked_count": 1,  # Mario
+        "clicked_count": 2,  # Mario (link, then page), Francesca (page)
         "opted_out_count": 1,  # Francesca
         "booked_count": 1,  # Mario
         "converted_count": 2,  # Mario and Elisa bought today
@@ -559,6 +568,7 @@ def test_end_to_end(world):
         "delivered_count",
         "skipped_count",
         "failed_count",
+        "cancelled_count",
         "scheduled_count",
         "converted_count",
         "revenue",
@@ -573,25 +583,26 @@ def test_end_to_end(world):
         for key in steps
     }
 
-    def step(sent, delivered, skipped=0, converted=0, revenue=0.0):
+    def step(sent, delivered, cancelled=0, converted=0, revenue=0.0):
         return {
             "sent_count": sent,
             "delivered_count": delivered,
-            "skipped_count": skipped,
+            "skipped_count": 0,
             "failed_count": 0,
+            "cancelled_count": cancelled,
             "scheduled_count": 0,
             "converted_count": converted,
             "revenue": revenue,
         }
 
-    print("FIGURES", figures, [(x.step_id.name, x.state, x.reason) for x in shop.uenv["optical.cycle.execution"].search([("partner_id", "=", paolo.id)])])
     assert figures == {
-        # Paolo gave no SMS consent: skipped at every step
+        # Paolo refused SMS marketing (import): his enrollment stops at the
+        # first dispatch, its three messages cancelled (opt-out)
         "glasses": [
-            step(2, 2, skipped=1),
+            step(2, 2, cancelled=1),
             # Francesca's report never came; her case was bought within 30 days
-            step(2, 1, skipped=1, converted=1, revenue=12.0),
-            step(2, 2, skipped=1),
+            step(2, 1, cancelled=1, converted=1, revenue=12.0),
+            step(2, 2, cancelled=1),
         ],
         "lenses": [step(1, 1)],
         # the SMS, then the phone call (an activity: not "delivered" until done)
@@ -604,9 +615,55 @@ def test_end_to_end(world):
     attribution = {
         row["name"]: (row["value"], row["amount"]) for row in dashboard["attribution"]
     }
-    # invoices of the last 12 months after a message: Francesca's case (day 35)
-    # is older than 12 months; Mario and Elisa today, after the campaign
-    assert attribution == {"campaign": (2, 201.0), "cycle": (0, 0.0)}
+    # invoices of the last 12 months after a message: Francesca's case (day
+    # ~50, after the second cycle message), Mario and Elisa today (campaign)
+    assert attribution == {"campaign": (2, 201.0), "cycle": (1, 12.0)}
+    segments = {row["segment"]: row["value"] for row in dashboard["segments"]["rows"]}
+    assert segments == {
+        "champions": 0,
+        "loyal": 0,
+        "new": 0,
+        # Mario, Francesca, Elisa: two purchase days each, frequency score
+        # 1 + floor(5 * 3/6) = 3 among the 6 customers: not loyal nor champions
+        "regular": 3,
+        # Paolo, Stefano, Lucia: last purchase 400 days ago (12 to 18 months)
+        "at_risk": 3,
+        "lapsed": 0,
+        "no_purchase": 0,
+    }
+    years = invoice_years(shop)
+    retention = [
+        (row["year"], row["customers"], row["retained"])
+        for row in dashboard["retention"]["rows"]
+    ]
+    assert retention == [
+        (
+            year,
+            len(customers),
+            len(customers & years.get(year + 1, set())),
+        )
+        for year, customers in sorted(years.items())
+        if year < shop.today.year
+    ]
+    first_year = {}
+    for year, customers in sorted(years.items()):
+        for code in customers:
+            first_year.setdefault(code, year)
+    cohorts = {
+        row["cohort"]: {cell["year"]: cell["count"] for cell in row["cells"]}
+        for row in dashboard["cohorts"]["rows"]
+    }
+    assert cohorts == {
+        cohort: {
+            year: (
+                len({c for c in customers if first_year[c] == cohort})
+                if year >= cohort
+                else None
+            )
+            for year, customers in sorted(years.items())
+        }
+        for cohort in set(first_year.values())
+    }
 
     profile_fields = [
         "optical_ltv",
@@ -636,7 +693,7 @@ def test_end_to_end(world):
         mario.id: profile(
             1210.0 + 800.0 + 145.0, shop.today, exam=t0 + relativedelta(months=12)
         ),
-        francesca.id: profile(250.0 + 250.0 + 12.0, month_day + dt.timedelta(days=5)),
+        francesca.id: profile(250.0 + 250.0 + 12.0, month_day + dt.timedelta(days=20)),
         # 2 packs x 3 lenses x 30 days, two eyes: 90 days
         elisa.id: profile(
             252.0 + 56.0 + 56.0, shop.today, runout=shop.today + dt.timedelta(90)
@@ -650,37 +707,50 @@ def test_end_to_end(world):
     assert shop.server.errors() == []
 
 
-def expected_cards(shop):
-    """The dashboard's customer counts, from the purchases listed by hand."""
-    today, t0 = shop.today, shop.t0
+def shop_invoices(shop):
+    """The invoices of the run: customer code and invoice date."""
+    t0, today = shop.t0, shop.today
     month_day = t0 + relativedelta(months=1)
-    purchases = {
-        code: [dt.date.fromisoformat(d) for d, _a in rows]
-        for code, rows in LEGACY.items()
-    }
-    for code, day in (
+    return [
         ("000101", t0),
         ("000102", t0),
         ("000112", t0),
         ("000105", t0),
         ("000108", t0),
         ("000111", t0),
-        ("000102", month_day + dt.timedelta(days=5)),
+        ("000102", month_day + dt.timedelta(days=20)),
         ("000101", today),
         ("000108", today),
-    ):
-        purchases.setdefault(code, []).append(day)
+    ]
+
+
+def invoice_years(shop):
+    """{year: customer codes who bought that year}"""
+    years = {}
+    for code, day in shop_invoices(shop):
+        years.setdefault(day.year, set()).add(code)
+    return years
+
+
+def expected_cards(shop):
+    """The dashboard's customer counts, worked out from the invoices listed by hand.
+
+    The dashboard counts the shop's Odoo invoices only (optical.customer.value):
+    the purchases imported from the legacy software feed the customer's profile
+    (LTV, last purchase, run-out) but not these counts.
+    """
+    today, t0 = shop.today, shop.t0
+    invoices = {}
+    for code, day in shop_invoices(shop):
+        invoices.setdefault(code, []).append(day)
     lapsed_cutoff = today - relativedelta(months=18)
     new_cutoff = today - relativedelta(months=12)
-    # Mario's next exam is a year after day 0: this month when day 0 + 1 year is
-    cards = {
-        "active": sum(max(d) >= lapsed_cutoff for d in purchases.values()),
-        "new": sum(min(d) >= new_cutoff for d in purchases.values()),
-        "lapsed": sum(max(d) < lapsed_cutoff for d in purchases.values()),
-        "exam_due_month": int(
-            (t0 + relativedelta(months=12)).replace(day=1) == today.replace(day=1)
-        ),
+    next_exam = t0 + relativedelta(months=12)  # Mario's, a year after his exam
+    return {
+        "active": sum(max(d) >= lapsed_cutoff for d in invoices.values()),
+        "new": sum(min(d) >= new_cutoff for d in invoices.values()),
+        "lapsed": sum(max(d) < lapsed_cutoff for d in invoices.values()),
+        "exam_due_month": int(next_exam.replace(day=1) == today.replace(day=1)),
         # Elisa's lenses run out in 90 days, Giulia's ran out in 2023
         "cl_runout": 0,
     }
-    return cards
