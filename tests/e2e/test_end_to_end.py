@@ -151,6 +151,8 @@ class Shop:
                     "login": "chiara.bellini",
                     "password": PASSWORD,
                     "email": "chiara@otticabellini.example",
+                    "tz": "Europe/Rome",
+                    "lang": "it_IT" if env["res.lang"]._get_code("it_IT") else "en_US",
                     "company_id": shop.id,
                     "company_ids": [Command.set(shop.ids)],
                     "groups_id": [
