@@ -80,10 +80,10 @@ def world(tmp_path_factory):
     db = clone_database(name)
     skebby = FakeSkebby().start()
     server = OdooServer(db, tmp_path_factory.mktemp("e2e") / "odoo.log")
-    registry = load_registry(db)
     thread = threading.current_thread()
     testing = getattr(thread, "testing", False)
     try:
+        registry = load_registry(db)
         server.start()
         # production behaviour: the scheduled actions commit per batch
         thread.testing = False
