@@ -180,6 +180,18 @@ class TestImport(OpticalCase):
         giulia = self._partners(["000106"])
         self.assertEqual(giulia.optical_ltv, 335)
 
+    def test_sample_with_errors_rejects_each_wrong_row(self):
+        wizard = self._sample("clienti_con_errori.csv", "customers")
+        wizard.action_check()
+        statuses = self._statuses(wizard)
+        self.assertEqual(statuses.pop("000206"), "new")
+        self.assertEqual(set(statuses.values()), {"rejected"}, statuses)
+        self.assertEqual(len(statuses), 5)
+        self.assertIn(
+            "bruno.conte@example",
+            wizard.line_ids.filtered(lambda line: line.reference == "000204").message,
+        )
+
     def test_prescription_errors_are_reported(self):
         self.env["res.partner"].create({"name": "Anna", "ref": "R1"})
         content = (

@@ -21,6 +21,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
+from odoo.tools.mail import single_email_re
 
 MAX_ROWS = 50000
 REJECT_COLUMN = "Motivo dello scarto"
@@ -566,7 +567,8 @@ class OpticalImportWizard(models.TransientModel):
                 vals[key] = number
         if values.get("email"):
             email = email_normalize(values["email"])
-            if not email:
+            # email_normalize accepts a domain without its top-level part
+            if not email or not single_email_re.match(email):
                 raise RowError(
                     _(
                         "Email: '%(value)s' is not a valid address.",

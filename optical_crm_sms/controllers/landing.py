@@ -59,6 +59,7 @@ class OpticalLanding(http.Controller):
         if not link:
             return self._gone()
         link._record_touchpoint("visit")
+        link._record_click()
         return self._render(
             "optical_crm_sms.landing_page", self._values(link, token), link
         )

@@ -118,6 +118,46 @@ class OpticalLandingToken(models.Model):
             ]
         )
 
+    def _trace(self):
+        """The trace of the message that carried this link (or empty)."""
+        self.ensure_one()
+        if not (self.mailing_id and self.res_model):
+            return self.env["mailing.trace"].sudo()
+        return (
+            self.env["mailing.trace"]
+            .sudo()
+            .search(
+                [
+                    ("mass_mailing_id", "=", self.mailing_id.id),
+                    ("model", "=", self.res_model),
+                    ("res_id", "=", self.res_id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+
+    def _record_click(self):
+        """Opening the page is a click on the message's link: the message's trace
+        says so, like Odoo's link tracker does (results count it as clicked)."""
+        trace = self._trace()
+        if trace and not trace.links_click_datetime:
+            trace.set_clicked()
+            trace.set_opened()
+
+    def _record_booking(self, summary):
+        """The booking touchpoint, once: the campaign's when the link came in a
+        campaign message (so that it counts in the campaign's results), else the
+        landing page's."""
+        self.ensure_one()
+        if self.mailing_id.optical_campaign_id:
+            booking = self.env["optical.campaign"]._optical_record_booking(
+                self._trace(), summary=summary
+            )
+            if booking:
+                return booking
+        return self._record_touchpoint("booking", summary=summary)
+
     def _book(self, slot, day=None):
         """Visit requested on the page: touchpoint and activity for the shop, once."""
         self.ensure_one()
@@ -144,7 +184,7 @@ class OpticalLandingToken(models.Model):
             offer=page.name,
             when=when,
         )
-        link._record_touchpoint("booking", summary=summary)
+        link._record_booking(summary)
         target = link.partner_id or page
         target.activity_schedule(
             "mail.mail_activity_data_call",

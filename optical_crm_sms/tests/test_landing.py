@@ -148,6 +148,49 @@ class TestLandingPage(SmsProviderMixin, HttpCase):
         )
         self.assertEqual(self.url_open(f"/o/{token}").status_code, 404)
 
+    def test_booking_from_a_campaign_message_counts_in_its_results(self):
+        campaign = self.env["optical.campaign"].create(
+            {
+                "name": "Controllo della vista",
+                "channel": "sms",
+                "date_start": fields.Date.today(),
+                "date_end": fields.Date.today() + timedelta(days=7),
+                "sms_body": "Ciao, controllo gratuito",
+            }
+        )
+        mailing = campaign.mailing_id
+        mailing.write(
+            {
+                "optical_landing_page_id": self.landing.id,
+                "body_plaintext": "Ciao, controllo gratuito",
+            }
+        )
+        mailing.action_send_sms(res_ids=self.maria.ids)
+        sms = self.env["sms.sms"].search([("mailing_id", "=", mailing.id)])
+        self._run_queue()
+        token = self._token(sms)
+        page = self.url_open(f"/o/{token}").text
+        # opening the page is a click on the message's link
+        trace = sms.mailing_trace_ids
+        self.assertTrue(trace.links_click_datetime)
+        self.assertEqual(trace.trace_status, "open")
+        response = self.url_open(
+            f"/o/{token}/book",
+            data={"csrf_token": CSRF_RE.search(page).group(1), "slot": "any"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        bookings = self.env["optical.touchpoint"].search(
+            [("partner_id", "=", self.maria.id), ("kind", "=", "booking")]
+        )
+        self.assertEqual(len(bookings), 1)
+        self.assertEqual(
+            (bookings.res_model, bookings.res_id), (campaign._name, campaign.id)
+        )
+        self.assertEqual(self.landing.booking_count, 1)
+        campaign._optical_compute_results()
+        self.assertEqual(campaign.booked_count, 1)
+
     def test_invalid_and_expired_links(self):
         _mailing, sms = self._send(self.maria)
         token = self._token(sms)
