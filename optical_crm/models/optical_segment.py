@@ -207,6 +207,31 @@ class OpticalSegment(models.Model):
                     )
                 ) from error
 
+    def _optical_portable_ref(self):
+        """How an exported definition names this segment in another database:
+        its XML id when it is a shipped one, else its name."""
+        self.ensure_one()
+        xmlid = self.get_external_id().get(self.id)
+        if xmlid and not xmlid.startswith("__"):
+            return {"xmlid": xmlid, "name": self.name}
+        return {"name": self.name}
+
+    @api.model
+    def _optical_from_portable_ref(self, ref, company):
+        """The segment an exported reference names, for ``company``, or empty."""
+        if not isinstance(ref, dict):
+            return self.browse()
+        if ref.get("xmlid"):
+            segment = self.env.ref(ref["xmlid"], raise_if_not_found=False)
+            if segment and segment._name == self._name:
+                return segment
+        if not isinstance(ref.get("name"), str):
+            return self.browse()
+        return self.search(
+            [("name", "=", ref["name"]), ("company_id", "in", (False, company.id))],
+            limit=1,
+        )
+
     def _optical_free_domain(self):
         self.ensure_one()
         domain = ast.literal_eval(self.domain or "[]")

@@ -76,8 +76,15 @@ class OpticalCycle(models.Model):
         help="Invoice trigger: only invoices with at least one of these products. "
         "Empty: any product.",
     )
-    # SEGMENT: the Many2one `segment_id` to `optical.segment` is wired at merge
-    # (optical.segment lives on another branch); see _optical_segment_filter.
+    segment_id = fields.Many2one(
+        "optical.segment",
+        string="Only customers in",
+        check_company=True,
+        domain="[('company_id', 'in', (False, company_id))]",
+        help="Enroll only customers of this segment (age, purchases, exams, "
+        "consent...), evaluated for the cycle's shop on the day of the trigger. "
+        "Empty: every customer.",
+    )
     reentry_policy = fields.Selection(
         REENTRY_POLICIES,
         string="Re-entry",
@@ -308,15 +315,16 @@ class OpticalCycle(models.Model):
 
     # ------------------------------------------------------------------ segment
     def _optical_segment_filter(self, partner_ids):
-        """The customers among ``partner_ids`` that the cycle's segment accepts.
-
-        SEGMENT: single place where ``optical.segment`` is wired at merge (the
-        model lives on another branch): return the ids matching the segment's
-        partner domain when ``segment_id`` is set. Until then every customer is
-        accepted.
-        """
+        """The customers among ``partner_ids`` that the cycle's segment accepts,
+        evaluated for the cycle's shop (one query); all of them without a segment."""
         self.ensure_one()
-        return set(partner_ids)
+        partner_ids = set(partner_ids)
+        if not self.segment_id or not partner_ids:
+            return partner_ids
+        segment = self.segment_id.sudo().with_company(self.company_id)
+        domain = segment._optical_domain() + [("id", "in", list(partner_ids))]
+        Partner = self.env["res.partner"].sudo().with_company(self.company_id)
+        return set(Partner.with_context(active_test=False).search(domain).ids)
 
     # ------------------------------------------------------------------ triggers
     def _optical_invoice_candidates(self, invoices):
@@ -613,7 +621,9 @@ class OpticalCycle(models.Model):
                 {"default_code": product.default_code, "name": product.name}
                 for product in self.product_ids
             ],
-            "segment": None,
+            "segment": self.segment_id._optical_portable_ref()
+            if self.segment_id
+            else None,
             "reentry_policy": self.reentry_policy,
             "reentry_days": self.reentry_days,
             "late_tolerance_days": self.late_tolerance_days,

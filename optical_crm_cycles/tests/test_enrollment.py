@@ -4,6 +4,7 @@ from ast import literal_eval
 from freezegun import freeze_time
 
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import CyclesCase
@@ -50,6 +51,24 @@ class TestEnrollment(CyclesCase):
             self.assertEqual(by_step[name].scheduled_at, scheduled, name)
             self.assertEqual(by_step[name].state, "scheduled")
             self.assertEqual(by_step[name].channel, "sms")
+
+    @freeze_time("2026-03-06 10:00:00")
+    def test_segment_filter(self):
+        adults = self.env["optical.segment"].create({"name": "Adulti", "age_min": 18})
+        cycle = self.make_cycle(segment_id=adults.id)
+        self.anna.optical_birthdate = D(1990, 5, 1)
+        self.bruno.optical_birthdate = D(2015, 5, 1)
+        self.invoice(partner=self.anna, date=D(2026, 3, 6))
+        self.invoice(partner=self.bruno, date=D(2026, 3, 6))
+        enrolled = self.Enrollment.search([("cycle_id", "=", cycle.id)])
+        self.assertEqual(enrolled.partner_id, self.anna)
+        # a segment of another shop cannot be chosen
+        other = self.env["res.company"].create({"name": "Ottica Due"})
+        theirs = self.env["optical.segment"].create(
+            {"name": "Loro", "company_id": other.id}
+        )
+        with self.assertRaises(UserError):
+            cycle.segment_id = theirs
 
     @freeze_time("2026-03-06 10:00:00")
     def test_filters_category_product(self):

@@ -194,6 +194,7 @@ class TestTools(CyclesCase):
             product_ids=[Command.set(self.lenses.ids)],
             reentry_policy="days",
             reentry_days=45,
+            segment_id=self.env.ref("optical_crm.optical_segment_recall_lapsed").id,
         )
         action = cycle.action_export_json()
         attachment = self.env["ir.attachment"].browse(
@@ -201,6 +202,9 @@ class TestTools(CyclesCase):
         )
         payload = json.loads(attachment.raw)
         self.assertEqual(payload["products"][0]["default_code"], "CL-M")
+        self.assertEqual(
+            payload["segment"]["xmlid"], "optical_crm.optical_segment_recall_lapsed"
+        )
         self.assertEqual(
             payload["steps"][1]["activity_type"]["xmlid"],
             "mail.mail_activity_data_call",
@@ -239,6 +243,7 @@ class TestTools(CyclesCase):
             }
         )
         payload["steps"][0]["delay_unit"] = "fortnights"
+        payload["segment"] = {"name": "Clienti di Milano"}
         count = self.Cycle.with_context(active_test=False).search_count([])
         wizard = self._import(payload)
         wizard.action_check()
@@ -248,6 +253,7 @@ class TestTools(CyclesCase):
             "Videochiamata",
             "nowhere.sms",
             "fortnights",
+            "Clienti di Milano",
         ):
             self.assertIn(text, wizard.report)
         with self.assertRaisesRegex(UserError, "not imported") as error:

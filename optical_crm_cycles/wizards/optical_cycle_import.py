@@ -92,14 +92,17 @@ class OpticalCycleImport(models.TransientModel):
                 self.env._("Send time %(value)r is not valid.", value=send_hour)
             )
             send_hour = 10.0
+        segment = self.env["optical.segment"]
         if payload.get("segment"):
-            problems.append(
-                self.env._(
-                    "Segment %(name)r: segments cannot be imported into this "
-                    "database.",
-                    name=payload["segment"],
+            segment = segment._optical_from_portable_ref(payload["segment"], company)
+            if not segment:
+                ref = payload["segment"]
+                problems.append(
+                    self.env._(
+                        "Segment %(name)r is missing: create it in this shop first.",
+                        name=ref.get("name") if isinstance(ref, dict) else ref,
+                    )
                 )
-            )
         steps = payload.get("steps")
         if not isinstance(steps, list) or not steps:
             problems.append(self.env._("The cycle has no steps."))
@@ -108,6 +111,7 @@ class OpticalCycleImport(models.TransientModel):
             "name": name,
             "active": False,
             "company_id": company.id,
+            "segment_id": segment.id,
             "trigger": self._optical_choice(
                 problems, payload.get("trigger"), TRIGGERS, self.env._("Trigger")
             ),
