@@ -118,6 +118,22 @@ class OpticalLandingToken(models.Model):
             ]
         )
 
+    def _optical_campaign_trace(self):
+        """The message of a campaign that carried this link, if any."""
+        self.ensure_one()
+        link = self.sudo()
+        if not link.mailing_id.optical_campaign_id or not link.res_id:
+            return self.env["mailing.trace"].sudo()
+        return link.env["mailing.trace"].search(
+            [
+                ("mass_mailing_id", "=", link.mailing_id.id),
+                ("model", "=", link.res_model),
+                ("res_id", "=", link.res_id),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
     def _book(self, slot, day=None):
         """Visit requested on the page: touchpoint and activity for the shop, once."""
         self.ensure_one()
@@ -144,7 +160,11 @@ class OpticalLandingToken(models.Model):
             offer=page.name,
             when=when,
         )
-        link._record_touchpoint("booking", summary=summary)
+        trace = link._optical_campaign_trace()
+        if trace:  # counted in the results of the campaign that sent the link
+            link.env["optical.campaign"]._optical_record_booking(trace, summary=summary)
+        else:
+            link._record_touchpoint("booking", summary=summary)
         target = link.partner_id or page
         target.activity_schedule(
             "mail.mail_activity_data_call",
