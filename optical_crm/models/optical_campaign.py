@@ -480,7 +480,14 @@ class OpticalCampaign(models.Model):
     def _optical_mailing_fields(self):
         """Fields whose change is copied to the mailing (see
         ``_optical_prepare_mailing_values``)."""
-        return {"name", "channel", "segment_id", "active", "mailing_id", "email_subject"}
+        return {
+            "name",
+            "channel",
+            "segment_id",
+            "active",
+            "mailing_id",
+            "email_subject",
+        }
 
     def copy(self, default=None):
         default = dict(default or {})

@@ -5,7 +5,6 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
 
-from ..tools.sms_length import sms_length
 from .common import SmsProviderMixin
 
 LINK_RE = re.compile(r"https?://\S+/o/([A-Za-z0-9_-]{12})\b")
@@ -79,7 +78,9 @@ class TestCampaignLanding(SmsProviderMixin, HttpCase):
             "web.base.url", self.base_url()
         )
 
-    def _new_campaign(self, body="Ciao {{ object.optical_first_name }}, ti aspettiamo!"):
+    def _new_campaign(
+        self, body="Ciao {{ object.optical_first_name }}, ti aspettiamo!"
+    ):
         today = fields.Date.context_today(self.env.user)
         with Form(self.env["optical.campaign"]) as form:
             form.name = "Estate"
@@ -101,9 +102,9 @@ class TestCampaignLanding(SmsProviderMixin, HttpCase):
 
     def test_channel_is_part_of_the_model(self):
         channels = dict(
-            self.env["optical.campaign"]._fields["channel"]._description_selection(
-                self.env
-            )
+            self.env["optical.campaign"]
+            ._fields["channel"]
+            ._description_selection(self.env)
         )
         self.assertEqual(channels["sms_landing"], "SMS with landing page")
         campaign = self._new_campaign()
@@ -193,9 +194,7 @@ class TestCampaignLanding(SmsProviderMixin, HttpCase):
             link = Token._find(token)
             self.assertEqual(link.landing_page_id, self.landing)
             self.assertEqual(link.mailing_id, campaign.mailing_id)
-            self.assertEqual(
-                message["recipient"][-12:], link.partner_id.mobile[-12:]
-            )
+            self.assertEqual(message["recipient"][-12:], link.partner_id.mobile[-12:])
             self.assertNotIn(token, link.token_hash)
             by_partner[link.partner_id] = token
         self.assertEqual(set(by_partner), set(self.customers))
@@ -203,9 +202,9 @@ class TestCampaignLanding(SmsProviderMixin, HttpCase):
             self.assertIn("STOP SMS", message["message"])  # opt-out link too
             self.assertNotIn("Rossi", message["message"])  # first name only
         self.assertEqual(
-            Token.search([("mailing_id", "=", campaign.mailing_id.id)]).mapped(
-                "expiry"
-            )[0].date(),
+            Token.search([("mailing_id", "=", campaign.mailing_id.id)])
+            .mapped("expiry")[0]
+            .date(),
             (fields.Datetime.now() + timedelta(days=15)).date(),
         )
         campaign.action_refresh_results()

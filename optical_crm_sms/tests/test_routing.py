@@ -21,7 +21,9 @@ class TestPerShopRouting(SmsProviderCase):
         cls.env["ir.config_parameter"].sudo().set_param("sms.endpoint", cls.iap.url)
         Company = cls.env["res.company"]
         italy = cls.env.ref("base.it")
-        cls.company_none = Company.create({"name": "Ottica IAP", "country_id": italy.id})
+        cls.company_none = Company.create(
+            {"name": "Ottica IAP", "country_id": italy.id}
+        )
         cls.company_iap = Company.create(
             {"name": "Ottica IAP esplicito", "country_id": italy.id}
         )
