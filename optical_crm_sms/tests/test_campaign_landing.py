@@ -7,7 +7,7 @@ from odoo.tests import Form, HttpCase, tagged
 
 from .common import SmsProviderMixin
 
-LINK_RE = re.compile(r"https?://\S+/o/([A-Za-z0-9_-]{12})\b")
+LINK_RE = re.compile(r"https?://\S+/o/([A-Za-z0-9_-]{12})(?![\w-])")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
