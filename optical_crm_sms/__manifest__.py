@@ -18,6 +18,7 @@
         "data/ir_cron_data.xml",
         "views/optical_sms_provider_views.xml",
         "views/optical_landing_page_views.xml",
+        "views/optical_campaign_views.xml",
         "views/mailing_mailing_views.xml",
         "views/sms_sms_views.xml",
         "views/landing_templates.xml",

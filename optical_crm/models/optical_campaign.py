@@ -449,16 +449,7 @@ class OpticalCampaign(models.Model):
                 campaign.mailing_id = self._optical_new_mailing(
                     vals["channel"], vals.get("name") or campaign.name
                 )
-        locked = {
-            "channel",
-            "segment_id",
-            "company_id",
-            "control_percent",
-            "sms_body",
-            "email_subject",
-            "email_body",
-        }
-        if locked & set(vals) and self.filtered(
+        if self._optical_locked_fields() & set(vals) and self.filtered(
             lambda c: c.state not in ("draft", "scheduled")
         ):
             raise UserError(
@@ -468,16 +459,35 @@ class OpticalCampaign(models.Model):
                 )
             )
         result = super().write(vals)
-        if {
+        if self._optical_mailing_fields() & set(vals):
+            self._optical_sync_mailing()
+        return result
+
+    @api.model
+    def _optical_locked_fields(self):
+        """Fields a campaign keeps once it started sending (extend per channel)."""
+        return {
+            "channel",
+            "segment_id",
+            "company_id",
+            "control_percent",
+            "sms_body",
+            "email_subject",
+            "email_body",
+        }
+
+    @api.model
+    def _optical_mailing_fields(self):
+        """Fields whose change is copied to the mailing (see
+        ``_optical_prepare_mailing_values``)."""
+        return {
             "name",
             "channel",
             "segment_id",
             "active",
             "mailing_id",
             "email_subject",
-        } & set(vals):
-            self._optical_sync_mailing()
-        return result
+        }
 
     def copy(self, default=None):
         default = dict(default or {})

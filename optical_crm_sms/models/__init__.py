@@ -6,4 +6,5 @@ from . import res_company
 from . import optical_landing_page
 from . import optical_landing_token
 from . import mailing_mailing
+from . import optical_campaign
 from . import optical_consent

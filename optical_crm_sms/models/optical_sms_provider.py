@@ -465,6 +465,7 @@ class OpticalSmsProvider(models.Model):
         except AccessError:
             return self.env["mailing.mailing"]
 
+    @api.model
     def optical_sms_preview(self, text, res_model=False, res_id=False, options=None):
         """Length, segments, cost and GSM-7 hints of an SMS body being edited.
 

@@ -11,3 +11,5 @@ from . import test_sms_widget_tour
 from . import test_i18n
 from . import test_public_routes_sms
 from . import test_security_sms
+from . import test_campaign_landing
+from . import test_routing

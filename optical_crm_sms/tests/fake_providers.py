@@ -12,7 +12,8 @@ serves until killed), it has no Odoo import.
 * ``FakeTwilio``: the Messages API (``POST /2010-04-01/Accounts/<sid>/Messages.json``,
   basic authentication, ``StatusCallback``; ``GET`` one message or a filtered list).
 * ``FakeIap``: Odoo's IAP SMS endpoint ``/api/sms/3/send`` (JSON-RPC), the stock
-  reference of the benchmark.
+  reference of the benchmark and the route of shops without a provider of their own
+  (in tests, with ``iap_jsonrpc_loopback``).
 
 Scripted faults (``fake.script("500", "429", ...)``, consumed one per send request):
 ``500``, ``503`` (with Retry-After), ``429`` (with Retry-After), ``expire`` (Skebby:
@@ -581,18 +582,40 @@ class FakeIap(FakeProvider):
         if method != "POST" or path != "/api/sms/3/send":
             return request.reply(404, {"error": "not found"})
         payload = json.loads(request._body())
-        results = []
+        results, received = [], {}
         for message in payload["params"]["messages"]:
             for number in message["numbers"]:
                 results.append(
                     {"uuid": number["uuid"], "state": "success", "credit": 1}
                 )
+                received[number["uuid"]] = {
+                    "recipient": number["number"],
+                    "message": message["content"],
+                }
         with self.lock:
             self.send_requests += 1
             self.accepted.extend(r["uuid"] for r in results)
+            self.messages.update(received)
         return request.reply(
             200, {"jsonrpc": "2.0", "id": payload.get("id"), "result": results}
         )
+
+
+def iap_jsonrpc_loopback(url, method="call", params=None, timeout=15):
+    """Odoo's IAP JSON-RPC client without its "unavailable during tests" guard.
+
+    Patch ``odoo.addons.iap.tools.iap_tools.iap_jsonrpc`` with it and point the
+    ``sms.endpoint`` system parameter at a ``FakeIap``: Odoo IAP's messages then
+    really go over HTTP to the fake.
+    """
+    data = json.dumps(
+        {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+    ).encode()
+    req = urllib.request.Request(
+        url, data=data, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+        return json.loads(response.read())["result"]
 
 
 FAKES = {"skebby": FakeSkebby, "twilio": FakeTwilio, "iap": FakeIap}

@@ -6,7 +6,7 @@ from odoo.tests import HttpCase, tagged
 
 from .common import SmsProviderMixin
 
-TOKEN_RE = re.compile(r"/o/([A-Za-z0-9_-]{12})\b")
+TOKEN_RE = re.compile(r"/o/([A-Za-z0-9_-]{12})(?![\w-])")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

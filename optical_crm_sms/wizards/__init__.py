@@ -1,1 +1,2 @@
 from . import sms_composer
+from . import optical_campaign_preview
