@@ -71,7 +71,7 @@ patch(SmsWidget.prototype, {
         }
         return {
             unsubscribe: Boolean(unsubscribe),
-            landing: Boolean(data.optical_landing_page_id),
+            landing: Boolean(data.optical_landing_page_id || data.landing_page_id),
         };
     },
 
