@@ -220,6 +220,57 @@ class TestTools(CyclesCase):
         self.assertEqual(imported.company_id, other)
         self.assertEqual(imported._optical_export() | {"name": cycle.name}, payload)
 
+    def test_copy_to_other_shops(self):
+        main = self.env.ref("base.main_company")
+        shops = self.env["res.company"].create(
+            [{"name": "Ottica Nord"}, {"name": "Ottica Sud"}]
+        )
+        self.env.user.company_ids |= main | shops
+        # a consultant working in the main shop, with the cycles the chain ships
+        template = self.env.ref(
+            "optical_crm_cycles.optical_cycle_template_spectacles"
+        ).with_company(main)
+        wizard = Form(
+            self.env["optical.cycle.copy"]
+            .with_company(main)
+            .with_context(default_cycle_ids=template.ids)
+        )
+        for shop in shops:
+            wizard.company_ids.add(shop)
+        action = wizard.save().action_copy()
+        copies = self.Cycle.with_context(**action["context"]).search(action["domain"])
+        self.assertEqual(copies.company_id, shops)
+        for copy in copies:
+            self.assertFalse(copy.active)
+            self.assertEqual(copy.name, template.name)
+            self.assertEqual(
+                copy.step_ids.mapped("sms_body"), template.step_ids.mapped("sms_body")
+            )
+            # each shop sees its own copy only
+            self.assertEqual(
+                self.Cycle.with_company(copy.company_id)
+                .with_context(
+                    allowed_company_ids=copy.company_id.ids, active_test=False
+                )
+                .search([("id", "in", copies.ids)]),
+                copy,
+            )
+        # a product of this shop only: no other shop can receive the cycle
+        self.glasses.company_id = self.company
+        cycle = self.make_cycle(product_ids=[Command.set(self.glasses.ids)])
+        count = self.Cycle.with_context(active_test=False).search_count([])
+        wizard = self.env["optical.cycle.copy"].create(
+            {
+                "cycle_ids": [Command.set((cycle | template).ids)],
+                "company_ids": shops.ids,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Ottica Nord.*Occhiale progressivo"):
+            wizard.action_copy()
+        self.assertEqual(
+            self.Cycle.with_context(active_test=False).search_count([]), count
+        )
+
     def test_import_reports_every_missing_reference_and_creates_nothing(self):
         payload = self.make_cycle()._optical_export()
         payload["optical_categories"].append("telescopes")
