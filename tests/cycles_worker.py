@@ -275,7 +275,8 @@ def cron(registry, args):
                 busy = _work_left(env)
         except Exception as error:  # noqa: BLE001 - as Odoo's cron thread: logged
             errors += 1
-            print(f"ERROR {type(error).__name__}: {error}".strip(), flush=True)
+            text = " ".join(str(error).split())
+            print(f"ERROR {type(error).__name__}: {text}", flush=True)
             busy = True
         if (args.until_idle and not busy) or time.time() > deadline:
             return {"runs": runs, "errors": errors, **sent}
