@@ -192,13 +192,15 @@ def stop_server(proc):
 
 
 def wake_crons(db):
-    """Make the cycle dispatch due now and wake the servers' cron threads (what
-    Odoo's own triggers do)."""
+    """Trigger the cycle dispatch now and wake the servers' cron threads, as
+    Odoo's ``ir.cron._trigger()`` does."""
     query(
         db,
-        "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id IN "
-        "(SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND "
-        "module = 'optical_crm_cycles' AND name = 'ir_cron_cycle_dispatch')",
+        "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, "
+        "create_date, write_date) SELECT res_id, now() AT TIME ZONE 'UTC', 1, 1, "
+        "now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC' FROM ir_model_data "
+        "WHERE model = 'ir.cron' AND module = 'optical_crm_cycles' "
+        "AND name = 'ir_cron_cycle_dispatch'",
         commit=True,
     )
     # the cron threads listen on the 'postgres' database, as Odoo notifies them
