@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import sys
 import time
+from pathlib import Path
 
 CRONS = (
     "optical_crm_cycles.ir_cron_cycle_dispatch",
@@ -40,34 +41,10 @@ def setup(env, args):
     tag:prefix:customers:mode``, customers with consent and a cycle with two SMS
     steps, where mode ``due`` enrolls everyone with both steps due now, ``later``
     enrolls them with both steps due tomorrow, ``none`` enrolls nobody."""
-    from odoo import Command
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from common import open_all_hours
 
-    company = env.company
-    calendar = env["resource.calendar"].create(
-        {
-            "name": "always open",
-            "tz": "Europe/Rome",
-            "attendance_ids": [
-                Command.create(
-                    {
-                        "name": str(day),
-                        "dayofweek": str(day),
-                        "hour_from": 0,
-                        "hour_to": 24,
-                    }
-                )
-                for day in range(7)
-            ],
-        }
-    )
-    company.write(
-        {
-            "optical_send_calendar_id": calendar.id,
-            "optical_skip_public_holidays": False,
-            "optical_cap_count": 0,
-            "optical_hourly_limit": 0,
-        }
-    )
+    open_all_hours(env.company)
     if args.endpoint:
         env["ir.config_parameter"].set_param("sms.endpoint", args.endpoint)
     env["iap.account"].get("sms")
@@ -89,7 +66,6 @@ def _setup_provider(env, args):
     """The company sends through a Skebby-style provider at ``--provider``, in
     SMS batches of ``--sms-batch``."""
     import importlib.util
-    from pathlib import Path
 
     path = Path(__file__).parent.parent / "optical_crm_sms/tests/fake_providers.py"
     spec = importlib.util.spec_from_file_location("optical_fake_providers", path)
