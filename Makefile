@@ -17,9 +17,10 @@ demo-stop:
 test:  ## fresh database, Odoo's test runner on our addons, then pytest-odoo
 	@tests/tools/run_tests.sh
 
-test-full:  ## make test, then Odoo's own account/sms/mass_mailing_sms/phone_validation tests beside our addons
+test-full:  ## make test, Odoo's own account/sms/mass_mailing_sms/phone_validation tests beside our addons, the fault suite
 	@tests/tools/run_tests.sh
 	@tests/tools/run_core_tests.sh
+	@tests/tools/run_fault_tests.sh
 
 lint:  ## ruff and pylint-odoo, OCA configuration, pinned versions
 	@$(PYTHON) -m pip install -q --disable-pip-version-check -r lint-requirements.txt >/dev/null 2>&1
@@ -30,5 +31,5 @@ lint:  ## ruff and pylint-odoo, OCA configuration, pinned versions
 i18n:  ## export each addon's .pot from a throw-away database and merge it into it.po
 	@tests/tools/export_i18n.sh
 
-bench:  ## every benchmark, one table
+bench:  ## every benchmark, one table (BENCH_SCALE=small: a quick run)
 	@$(PYTHON) tests/benchmarks/run_all.py

@@ -82,6 +82,11 @@ def _setup_products(env):
     for category, price in CATEGORY_PRICES.items():
         product = Product.search([("optical_category", "=", category)], limit=1)
         if not product:
+            lenses = (
+                {"optical_cl_replacement_days": 30, "optical_cl_lenses_per_pack": 6}
+                if category == "contact_lens"
+                else {}
+            )
             product = Product.create(
                 {
                     "name": f"Bench {category}",
@@ -89,15 +94,7 @@ def _setup_products(env):
                     "list_price": price,
                     "type": "consu",
                     "taxes_id": [Command.clear()],
-                    # monthly lenses, 6 a pack (the contact-lens constraint)
-                    **(
-                        {
-                            "optical_cl_replacement_days": 30,
-                            "optical_cl_lenses_per_pack": 6,
-                        }
-                        if category == "contact_lens"
-                        else {}
-                    ),
+                    **lenses,
                 }
             )
         products[category] = product.id

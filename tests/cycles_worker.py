@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """A real Odoo process for the exactly-once checks of optical_crm_cycles
-(tests/test_cycles_exactly_once.py): prepares due cycle messages, dispatches
-them (optionally pausing mid-batch, before the batch's commit, so that the test
-can kill it), sends the SMS queue, or races another process to enroll the same
-documents. One JSON line on stdout at the end; ``MID`` when paused.
+(tests/test_cycles_exactly_once.py) and the fault suite (tests/faults/):
+prepares due cycle messages (SMS through Odoo IAP, or through a Skebby-style
+provider with ``--provider URL``), dispatches them (optionally pausing
+mid-batch, before the batch's commit, so that the test can kill it), sends the
+SMS queue, runs the two scheduled actions in a loop as an Odoo server's cron
+thread does (``cron``: a database error ends the run of the job, not the
+process), or races another process to enroll the same documents.
+
+One JSON line on stdout at the end. When paused it prints ``MID <backend pid>``
+(the PostgreSQL backend of its cursor) and waits for a line on stdin.
 """
 
 import argparse
@@ -11,6 +17,12 @@ import datetime as dt
 import json
 import sys
 import time
+from pathlib import Path
+
+CRONS = (
+    "optical_crm_cycles.ir_cron_cycle_dispatch",
+    "sms.ir_cron_sms_scheduler_action",
+)
 
 
 def _env(args):
@@ -29,42 +41,52 @@ def setup(env, args):
     tag:prefix:customers:mode``, customers with consent and a cycle with two SMS
     steps, where mode ``due`` enrolls everyone with both steps due now, ``later``
     enrolls them with both steps due tomorrow, ``none`` enrolls nobody."""
-    from odoo import Command
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from common import open_all_hours
 
-    company = env.company
-    calendar = env["resource.calendar"].create(
-        {
-            "name": "always open",
-            "tz": "Europe/Rome",
-            "attendance_ids": [
-                Command.create(
-                    {
-                        "name": str(day),
-                        "dayofweek": str(day),
-                        "hour_from": 0,
-                        "hour_to": 24,
-                    }
-                )
-                for day in range(7)
-            ],
-        }
-    )
-    company.write(
-        {
-            "optical_send_calendar_id": calendar.id,
-            "optical_skip_public_holidays": False,
-            "optical_cap_count": 0,
-            "optical_hourly_limit": 0,
-        }
-    )
-    env["ir.config_parameter"].set_param("sms.endpoint", args.endpoint)
+    open_all_hours(env.company)
+    if args.endpoint:
+        env["ir.config_parameter"].set_param("sms.endpoint", args.endpoint)
     env["iap.account"].get("sms")
+    if args.provider:
+        _setup_provider(env, args)
+    if args.dispatch_batch:
+        env["ir.config_parameter"].set_param(
+            "optical_crm_cycles.dispatch_batch_size", args.dispatch_batch
+        )
     result = {}
     for spec in args.cycle:
         tag, prefix, count, mode = spec.split(":")
         result[tag] = _setup_cycle(env, tag, prefix, int(count), mode)
     env.cr.commit()
     return result
+
+
+def _setup_provider(env, args):
+    """The company sends through a Skebby-style provider at ``--provider``, in
+    SMS batches of ``--sms-batch``."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "optical_crm_sms/tests/fake_providers.py"
+    spec = importlib.util.spec_from_file_location("optical_fake_providers", path)
+    fakes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fakes)
+    FakeSkebby = fakes.FakeSkebby
+    env.company.country_id = env.ref("base.it")
+    env["optical.sms.provider"].create(
+        {
+            "name": "Skebby (fake)",
+            "provider_type": "skebby",
+            "api_url": args.provider + FakeSkebby.prefix,
+            "username": FakeSkebby.username,
+            "password": FakeSkebby.password,
+            "sender": "OtticaRossi",
+            "parallel_requests": 4,
+            "timeout": 5,
+            "company_id": env.company.id,
+        }
+    )
+    env["ir.config_parameter"].set_param("sms.session.batch.size", args.sms_batch)
 
 
 def _setup_cycle(env, tag, prefix, count, mode):
@@ -130,6 +152,31 @@ def _candidates(env, cycle, partners):
     ]
 
 
+def _pause(env):
+    """Say ``MID <backend pid>`` and wait for a line on stdin (the test kills
+    this process, or drops its connection, meanwhile)."""
+    env.cr.execute("SELECT pg_backend_pid()")
+    print(f"MID {env.cr.fetchone()[0]}", flush=True)
+    sys.stdin.readline()
+
+
+def _pause_sms_after(env, count):
+    """Pause once the ``count``-th SMS batch is at the provider, before its
+    outcome is written (the batch is in flight, committed)."""
+    cls = type(env["optical.sms.provider"])
+    original = cls._optical_call_send
+    done = []
+
+    def paused(self, items):
+        outcomes = original(self, items)
+        done.append(len(items))
+        if len(done) == count:
+            _pause(self.env)
+        return outcomes
+
+    cls._optical_call_send = paused
+
+
 def _wait(sync):
     """With ``--sync``: say READY once loaded, start when the test says GO (so
     that two workers really run at the same time)."""
@@ -138,22 +185,26 @@ def _wait(sync):
         sys.stdin.readline()
 
 
+def _pause_dispatch_after(env, args):
+    """Pause after the ``--pause-after``-th dispatch batch, before its commit."""
+    cls = type(env["optical.cycle.execution"])
+    original = cls._optical_dispatch_locked
+    done = []
+
+    def paused(self, now):
+        original(self, now)
+        done.append(len(self))
+        if len(done) == args.pause_after:
+            # the batch's SMS rows and traces exist, its commit has not run
+            _pause(self.env)
+
+    cls._optical_dispatch_locked = paused
+
+
 def dispatch(env, args):
     Execution = env["optical.cycle.execution"]
     if args.pause_after:
-        cls = type(Execution)
-        original = cls._optical_dispatch_locked
-        done = []
-
-        def paused(self, now):
-            original(self, now)
-            done.append(len(self))
-            if len(done) == args.pause_after:
-                # the batch's SMS rows and traces exist, its commit has not run
-                print("MID", flush=True)
-                time.sleep(300)
-
-        cls._optical_dispatch_locked = paused
+        _pause_dispatch_after(env, args)
     _wait(args.sync)
     processed = Execution._optical_dispatch(batch_size=args.batch, max_batches=10**6)
     env.cr.commit()
@@ -170,6 +221,80 @@ def queue(env, args):
         Sms._process_queue()
         env.cr.commit()
     return {"outgoing": Sms.search_count([("state", "=", "outgoing")])}
+
+
+def cron(registry, args):
+    """What an Odoo server's cron thread does with the two scheduled actions:
+    run each one's server action, commit, again until nothing is left to do
+    now (``--until-idle``) or for ``--seconds``. A database error (connection
+    dropped) ends that run, logged; the next run takes a new connection."""
+    import odoo
+
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if args.pause_after:
+            _pause_dispatch_after(env, args)
+        if args.pause_sms:
+            _pause_sms_after(env, args.pause_sms)
+        sent = _count_sent(env)
+    _wait(args.sync)
+    deadline = time.time() + args.seconds
+    runs = errors = 0
+    while True:
+        try:
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                for xmlid in CRONS:
+                    env.ref(xmlid).ir_actions_server_id.run()
+                    cr.commit()
+                    runs += 1
+                busy = _work_left(env)
+        except Exception as error:  # noqa: BLE001 - as Odoo's cron thread: logged
+            errors += 1
+            text = " ".join(str(error).split())
+            print(f"ERROR {type(error).__name__}: {text}", flush=True)
+            busy = True
+        if (args.until_idle and not busy) or time.time() > deadline:
+            return {"runs": runs, "errors": errors, **sent}
+        time.sleep(args.sleep)
+
+
+def _count_sent(env):
+    """Count what this process dispatches and hands to the provider."""
+    counts = {"dispatched": 0, "to_provider": 0}
+    for model, method, key in (
+        ("optical.cycle.execution", "_optical_dispatch_locked", "dispatched"),
+        ("optical.sms.provider", "_optical_call_send", "to_provider"),
+    ):
+        cls = type(env[model])
+        original = getattr(cls, method)
+
+        def counted(self, *args, _original=original, _key=key, **kwargs):
+            result = _original(self, *args, **kwargs)
+            counts[_key] += len(args[0]) if _key == "to_provider" else len(self)
+            return result
+
+        setattr(cls, method, counted)
+    return counts
+
+
+def _work_left(env):
+    """Due executions, or SMS that can be sent or checked now."""
+    env.cr.execute(
+        """
+        SELECT (SELECT COUNT(*) FROM optical_cycle_execution
+                 WHERE state = 'scheduled'
+                   AND scheduled_at <= now() AT TIME ZONE 'UTC')
+             + (SELECT COUNT(*) FROM sms_sms
+                 WHERE to_delete IS NOT TRUE
+                   AND ((state = 'outgoing' AND (optical_next_try_at IS NULL
+                          OR optical_next_try_at <= now() AT TIME ZONE 'UTC'))
+                     OR (state = 'process' AND (optical_next_try_at
+                          <= now() AT TIME ZONE 'UTC' OR optical_in_flight_since
+                          <= now() AT TIME ZONE 'UTC' - interval '5 minutes'))))
+        """
+    )
+    return env.cr.fetchone()[0]
 
 
 def enroll(env, args):
@@ -195,11 +320,12 @@ def enroll(env, args):
 
 
 MODES = {"setup": setup, "dispatch": dispatch, "queue": queue, "enroll": enroll}
+REGISTRY_MODES = {"cron": cron}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=sorted(MODES))
+    parser.add_argument("mode", choices=sorted(MODES) + sorted(REGISTRY_MODES))
     parser.add_argument("--db", required=True)
     parser.add_argument("--config")
     parser.add_argument("--tag", default="cyc")
@@ -209,8 +335,18 @@ def main():
     parser.add_argument("--pause-after", type=int, default=0)
     parser.add_argument("--sync", action="store_true")
     parser.add_argument("--queue", action="store_true")
+    parser.add_argument("--provider", help="URL of a Skebby-style provider")
+    parser.add_argument("--sms-batch", type=int, default=500)
+    parser.add_argument("--dispatch-batch", type=int, default=0)
+    parser.add_argument("--pause-sms", type=int, default=0)
+    parser.add_argument("--until-idle", action="store_true")
+    parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--sleep", type=float, default=1)
     args = parser.parse_args()
     odoo, registry = _env(args)
+    if args.mode in REGISTRY_MODES:
+        print(json.dumps(REGISTRY_MODES[args.mode](registry, args)), flush=True)
+        return 0
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         result = MODES[args.mode](env, args)

@@ -167,11 +167,11 @@ def test_worker_killed_mid_batch_then_rerun(clone, fake):
     victim = worker(clone, "dispatch", "--batch", 40, "--pause-after", 3, wait=False)
     deadline = time.time() + 240
     line = ""
-    while time.time() < deadline and line.strip() != "MID":
+    while time.time() < deadline and not line.startswith("MID"):
         line = victim.stdout.readline()
         if not line and victim.poll() is not None:
             break
-    assert line.strip() == "MID", victim.stderr.read()[-3000:]
+    assert line.startswith("MID"), victim.stderr.read()[-3000:]
     victim.send_signal(signal.SIGKILL)  # kill -9 while its third batch is open
     victim.wait(timeout=60)
     assert victim.returncode == -signal.SIGKILL

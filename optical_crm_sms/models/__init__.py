@@ -1,5 +1,6 @@
 from . import optical_sms_provider
 from . import sms_sms
+from . import sms_tracker
 from . import mailing_trace
 from . import mail_notification
 from . import res_company

@@ -23,7 +23,9 @@ dropped), ``malformed`` (message kept, unreadable answer), ``accept_timeout``
 (message kept, answer after ``slow_seconds``). Per number rules
 (``fake.numbers[number] = "invalid" | "landline" | "blocked" | "credit"``) refuse a
 recipient. Delivery reports (``fake.report(...)``) can be sent twice, out of order
-or forged.
+or forged. Outages by the clock: ``fake.outage(seconds)`` answers 503 (no
+Retry-After) to every request for that long; ``fake.refuse(seconds)`` closes the
+listening socket (connection refused) and opens it again on the same port.
 
 Counters: ``send_requests`` (send calls received), ``accepted`` (keys of accepted
 messages, in order: a key twice is a duplicate), ``messages`` (key -> message),
@@ -109,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         if split.path == "/_fake/stats":
             return self.reply(200, self.fake.stats())
+        if self.fake.down():
+            self._body()
+            return self.reply(503, {"error": "service unavailable"})
         if split.path == "/_fake/reset" and method == "POST":
             self._body()
             self.fake.reset()
@@ -200,6 +205,33 @@ class FakeProvider:
     def url(self):
         return f"http://{self.host}:{self.port}"
 
+    # outages ----------------------------------------------------------------
+    def outage(self, seconds):
+        """Answer 503 to every request for ``seconds`` from now."""
+        with self.lock:
+            self.down_until = time.monotonic() + seconds
+
+    def down(self):
+        with self.lock:
+            if time.monotonic() < self.down_until:
+                self.outage_requests += 1
+                return True
+            return False
+
+    def refuse(self, seconds):
+        """Stop listening (connection refused) for ``seconds``, then serve again on
+        the same port; returns the thread that reopens it."""
+        self.stop()
+
+        def reopen():
+            time.sleep(seconds)
+            self.start()
+
+        thread = threading.Thread(target=reopen, name=f"fake-{self.kind}-reopen")
+        thread.daemon = True
+        thread.start()
+        return thread
+
     # scripting and counters ------------------------------------------------
     def reset(self):
         with self.lock:
@@ -209,6 +241,8 @@ class FakeProvider:
             self.lookups = 0
             self.accepted = []
             self.messages = {}
+            self.down_until = 0.0
+            self.outage_requests = 0
         return self
 
     def script(self, *faults):
@@ -239,6 +273,7 @@ class FakeProvider:
                 "unique": len(set(self.accepted)),
                 "duplicates": len(self.accepted) - len(set(self.accepted)),
                 "lookups": self.lookups,
+                "outage_requests": self.outage_requests,
             }
 
     def _common_fault(self, request, fault, accept):

@@ -17,87 +17,33 @@ the message log) and, for reference, with Odoo's SMS default (on). Then 90,000
 more customers (with invoices) are added and a segment is counted on the 100,000.
 
 Prints ``BENCH`` lines (see run_all.py). Usage: bench_campaign.py [--customers N]
-[--total N] [--keep]
+[--total N] [--keep]; ``BENCH_SCALE=small``: 1,000 customers, 5,000 in all.
 """
 
 import argparse
-import getpass
-import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-sys.path.insert(0, str(HERE))
+from common import (
+    bench,
+    db_name,
+    drop,
+    environment,
+    install,
+    open_all_hours,
+    registry,
+    scaled,
+    start_fake,
+)
 
-from data.optical_scale import insert_customers, insert_invoices  # noqa: E402
+from data.optical_scale import insert_customers, insert_invoices
 
 BODY = (
     "Ciao {{ object.optical_first_name }}, a settembre si torna a scuola: "
     "controllo della vista da {{ object.optical_shop_name }}!"
 )
-
-
-class FakeIapSms(BaseHTTPRequestHandler):
-    """Odoo's IAP SMS API, as far as ``SmsApi._send_sms_batch`` uses it."""
-
-    received = 0
-    lock = threading.Lock()
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        results = []
-        for message in payload["params"]["messages"]:
-            for number in message["numbers"]:
-                results.append(
-                    {"uuid": number["uuid"], "state": "success", "credit": 1}
-                )
-        with FakeIapSms.lock:
-            FakeIapSms.received += len(results)
-        body = json.dumps(
-            {"jsonrpc": "2.0", "id": payload.get("id"), "result": results}
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args):
-        pass
-
-
-def bench(figure, ours, reference, target, unit="s"):
-    ref = f"{reference:.2f} {unit}" if reference is not None else "-"
-    print(f"BENCH\t{figure}\t{ours:.2f} {unit}\t{ref}\t{target}", flush=True)
-
-
-def install(db, odoo_bin, addons_path, db_args):
-    subprocess.run(["createdb", db], check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            odoo_bin,
-            *db_args,
-            "-d",
-            db,
-            f"--addons-path={addons_path}",
-            "-i",
-            "optical_crm",
-            "--without-demo=all",
-            "--stop-after-init",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-            "--http-port=0",
-        ],
-        check=True,
-    )
 
 
 def drain_sms_queue(env, mailing):
@@ -161,61 +107,23 @@ def campaign_send(env, tag):
     return campaign, prepared - start, end - start
 
 
-def open_all_hours(env):
-    """The benchmark runs at any hour: a 24/7 send window, no hourly limit."""
-    company = env.company
-    calendar = company._optical_send_calendar()
-    calendar.attendance_ids.unlink()
-    calendar.write(
-        {
-            "attendance_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "name": str(day),
-                        "dayofweek": str(day),
-                        "hour_from": 0,
-                        "hour_to": 24,
-                    },
-                )
-                for day in range(7)
-            ]
-        }
-    )
-    company.write({"optical_skip_public_holidays": False, "optical_hourly_limit": 0})
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--total", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=scaled(10_000, 1_000))
+    parser.add_argument("--total", type=int, default=scaled(100_000, 5_000))
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
-    import odoo
-    from odoo.tools import config
-
-    odoo_root = Path(odoo.__file__).resolve().parent.parent
-    addons_path = f"{odoo_root}/odoo/addons,{odoo_root}/addons,{REPO}"
-    db_args = [f"--db_user={os.environ.get('PGUSER') or getpass.getuser()}"]
-    db = f"camp_bench_{os.getpid()}"
+    db = db_name(f"camp_bench_{os.getpid()}")
     print(f"# database {db}: installing optical_crm", flush=True)
-    install(db, str(odoo_root / "odoo-bin"), addons_path, db_args)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeIapSms)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    install(db, "optical_crm")
+    fake = start_fake("iap")
     try:
-        config.parse_config(
-            [*db_args, "-d", db, f"--addons-path={addons_path}", "--log-level=warn"]
-        )
-        registry = odoo.modules.registry.Registry(db)
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            env["ir.config_parameter"].set_param(
-                "sms.endpoint", f"http://127.0.0.1:{server.server_port}"
-            )
-            open_all_hours(env)
+        _odoo, reg = registry(db)
+        with reg.cursor() as cr:
+            env = environment(cr)
+            env["ir.config_parameter"].set_param("sms.endpoint", fake.url)
+            open_all_hours(env.company, cap=True)
             company = env.company
             # warm-up (caches, registry) on a few customers, both ways
             warm = insert_customers(
@@ -235,13 +143,13 @@ def main():
                 consent_share=1.0,
             )
             cr.commit()
-            received = FakeIapSms.received
+            received = len(fake.accepted)
             mailing, stock_prep, stock_total = stock_send(env, ids, keep_archives=False)
-            stock_sent = FakeIapSms.received - received
-            received = FakeIapSms.received
+            stock_sent = len(fake.accepted) - received
+            received = len(fake.accepted)
             campaign, ours_prep, ours_total = campaign_send(env, "bench")
-            ours_sent = FakeIapSms.received - received
-            received = FakeIapSms.received
+            ours_sent = len(fake.accepted) - received
+            received = len(fake.accepted)
             _mailing, archive_prep, archive_total = stock_send(
                 env, ids, keep_archives=True
             )
@@ -255,16 +163,16 @@ def main():
                 flush=True,
             )
             bench(
-                f"SMS campaign, {len(ids)} customers, end to end (vs stock mailing)",
-                ours_total,
-                stock_total,
-                "<= 1.25x",
+                f"SMS campaign, {len(ids)} customers, end to end [s] "
+                "(ref. stock SMS Marketing mailing)",
+                f"{ours_total:.2f}",
+                f"{stock_total:.2f}",
+                "ratio <= 1.25",
             )
             bench(
-                f"stock SMS mailing with archives (Odoo default), {len(ids)} customers",
-                archive_total,
-                None,
-                "-",
+                f"stock SMS mailing with archives (Odoo default), {len(ids)} "
+                "customers [s]",
+                f"{archive_total:.2f}",
             )
 
             # the segment count on the full customer base
@@ -302,17 +210,16 @@ def main():
                 flush=True,
             )
             bench(
-                f"segment count on {partners} partners (6 criteria, median of 5)",
-                statistics.median(timings),
-                None,
-                "< 1 s",
+                f"segment count on {partners} partners, 6 criteria, median of 5 [s]",
+                f"{statistics.median(timings):.3f}",
+                "-",
+                "< 1",
             )
             cr.commit()
     finally:
-        server.shutdown()
-        odoo.sql_db.close_all()
+        fake.stop()
         if not args.keep:
-            subprocess.run(["dropdb", "--if-exists", db], check=False)
+            drop(db)
     return 0
 
 

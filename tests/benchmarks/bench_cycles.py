@@ -13,121 +13,63 @@
 Creates its own throw-away database (``cyc_bench_<pid>``), drops it at the end.
 Prints ``BENCH<TAB>figure<TAB>ours<TAB>reference<TAB>target`` lines.
 Usage: python3 tests/benchmarks/bench_cycles.py [--keep] [--sizes 1000,10000,50000]
+(``BENCH_SCALE=small``: 200 invoices, 1,000 due, sizes 500 and 2,000).
 """
 
 import argparse
-import getpass
 import json
 import os
 import resource
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-sys.path.insert(0, str(HERE / "data"))
+from common import (
+    bench,
+    db_name,
+    drop,
+    environment,
+    install,
+    open_all_hours,
+    registry,
+    scaled,
+    start_fake,
+)
 
-
-# ---------------------------------------------------------------- fake IAP SMS
-class _FakeIap(BaseHTTPRequestHandler):
-    """Odoo IAP's JSON-RPC /api/sms/3/send: every number accepted."""
-
-    def do_POST(self):  # noqa: N802
-        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        result = []
-        for message in payload["params"]["messages"]:
-            for number in message["numbers"]:
-                result.append({"uuid": number["uuid"], "state": "success", "credit": 1})
-        self.server.count += len(result)
-        body = json.dumps({"jsonrpc": "2.0", "id": payload["id"], "result": result})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args):
-        pass
-
-
-def start_fake():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeIap)
-    server.count = 0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-# ---------------------------------------------------------------- helpers
-def odoo_path():
-    import odoo
-
-    return Path(odoo.__file__).resolve().parent.parent
-
-
-def addons_path():
-    root = odoo_path()
-    return f"{root}/odoo/addons,{root}/addons,{REPO}"
-
-
-def db_args():
-    args = [f"--db_user={os.environ.get('PGUSER') or getpass.getuser()}"]
-    if os.environ.get("PGHOST"):
-        args.append(f"--db_host={os.environ['PGHOST']}")
-    if os.environ.get("PGPORT"):
-        args.append(f"--db_port={os.environ['PGPORT']}")
-    return args
-
-
-def registry(db):
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(
-        ["-d", db, f"--addons-path={addons_path()}", "--log-level=warn"] + db_args()
-    )
-    return odoo, Registry(db)
+from data.optical_scale import insert_customers, insert_due_executions
 
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench(figure, ours, reference, target):
-    print(f"BENCH\t{figure}\t{ours}\t{reference}\t{target}", flush=True)
-
-
 def prepare_company(env, endpoint):
-    from odoo import Command
-
-    company = env.company
-    calendar = env["resource.calendar"].create(
-        {
-            "name": "bench: always open",
-            "tz": "Europe/Rome",
-            "attendance_ids": [
-                Command.create(
-                    {"name": str(d), "dayofweek": str(d), "hour_from": 0, "hour_to": 24}
-                )
-                for d in range(7)
-            ],
-        }
-    )
-    company.write(
-        {
-            "optical_send_calendar_id": calendar.id,
-            "optical_skip_public_holidays": False,
-            "optical_cap_count": 0,
-            "optical_hourly_limit": 0,
-        }
-    )
+    company = open_all_hours(env.company)
     if endpoint:
         env["ir.config_parameter"].set_param("sms.endpoint", endpoint)
     env["iap.account"].get("sms")
     return company
+
+
+def insert_due_customers(cr, company_id, cycle, count, prefix):
+    """``count`` customers with SMS consent, each with one execution of
+    ``cycle``'s step due now; returns the partner ids."""
+    partner_ids = insert_customers(
+        cr,
+        count,
+        tag=f"cycles {prefix}",
+        company_id=company_id,
+        first=prefix * 1_000_000,
+        consent_share=1.0,
+    )
+    insert_due_executions(
+        cr,
+        partner_ids,
+        company_id=company_id,
+        cycle_id=cycle.id,
+        step_id=cycle.step_ids.id,
+    )
+    return partner_ids
 
 
 def sms_cycle(env, name):
@@ -160,7 +102,7 @@ def phase_post(db, count):
     from odoo import Command
 
     with reg.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = environment(cr)
         prepare_company(env, None)
         Product = env["product.product"]
         glasses = Product.create(
@@ -280,18 +222,13 @@ def phase_post(db, count):
 def phase_dispatch(db, count):
     """Ours (dispatch cron + SMS queue) against stock SMS Marketing (one mailing
     to the same customers + the same queue), one process, one run."""
-    server, endpoint = start_fake()
-    odoo, reg = registry(db)
-    sys.path.insert(0, str(HERE / "data"))
-    from cycles_data import insert_due_customers
-
+    server = start_fake("iap")
+    _odoo, reg = registry(db)
     with reg.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = prepare_company(env, endpoint)
+        env = environment(cr)
+        company = prepare_company(env, server.url)
         cycle = sms_cycle(env, "bench dispatch")
-        partner_ids = insert_due_customers(
-            cr, company.id, cycle.id, cycle.step_ids.id, count, prefix=1
-        )
+        partner_ids = insert_due_customers(cr, company.id, cycle, count, prefix=1)
         cr.commit()
         env.invalidate_all()
         Execution = env["optical.cycle.execution"]
@@ -303,13 +240,13 @@ def phase_dispatch(db, count):
                 cr.commit()
 
         drain()  # nothing left over from another phase
-        server.count = 0
+        server.reset()
         t0 = time.perf_counter()
         processed = Execution._optical_dispatch(batch_size=500, max_batches=10**6)
         t_dispatch = time.perf_counter() - t0
         drain()
         ours = time.perf_counter() - t0
-        sent_ours = server.count
+        sent_ours = len(server.accepted)
         env.invalidate_all()
         mailing = env["mailing.mailing"].create(
             {
@@ -329,7 +266,7 @@ def phase_dispatch(db, count):
         cr.commit()
         drain()
         stock = time.perf_counter() - t0
-        sent_stock = server.count - sent_ours
+        sent_stock = len(server.accepted) - sent_ours
         assert processed == count, processed
         assert sent_ours == count and sent_stock == count, (sent_ours, sent_stock)
         bench(
@@ -344,19 +281,17 @@ def phase_dispatch(db, count):
             "-",
             "-",
         )
-    server.shutdown()
+    server.stop()
 
 
 def phase_memory(db, count, prefix):
     """Peak memory of one dispatch run over ``count`` due executions."""
-    odoo, reg = registry(db)
-    from cycles_data import insert_due_customers
-
+    _odoo, reg = registry(db)
     with reg.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = environment(cr)
         company = prepare_company(env, None)
         cycle = sms_cycle(env, f"bench memory {count}")
-        insert_due_customers(cr, company.id, cycle.id, cycle.step_ids.id, count, prefix)
+        insert_due_customers(cr, company.id, cycle, count, prefix)
         # only this cycle is due
         cr.execute(
             "UPDATE optical_cycle_execution SET state = 'cancelled', reason = 'manual' "
@@ -406,9 +341,9 @@ def main():
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--prefix", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--sizes", default="1000,10000,50000")
-    parser.add_argument("--invoices", type=int, default=1000)
-    parser.add_argument("--due", type=int, default=10000)
+    parser.add_argument("--sizes", default=scaled("1000,10000,50000", "500,2000"))
+    parser.add_argument("--invoices", type=int, default=scaled(1000, 200))
+    parser.add_argument("--due", type=int, default=scaled(10000, 1000))
     args = parser.parse_args()
     if args.phase == "post":
         return phase_post(args.db, args.count)
@@ -417,31 +352,10 @@ def main():
     if args.phase == "memory":
         return phase_memory(args.db, args.count, args.prefix)
 
-    db = args.db or f"cyc_bench_{os.getpid()}"
-    root = odoo_path()
+    db = args.db or db_name(f"cyc_bench_{os.getpid()}")
     if not args.db:
-        subprocess.run(["createdb", db], check=True)
+        install(db, "optical_crm_cycles")
     try:
-        if not args.db:
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(root / "odoo-bin"),
-                    "-d",
-                    db,
-                    f"--addons-path={addons_path()}",
-                    "-i",
-                    "optical_crm_cycles",
-                    "--without-demo=all",
-                    "--stop-after-init",
-                    "--max-cron-threads=0",
-                    "--no-http",
-                    "--log-level=warn",
-                    *db_args(),
-                ],
-                check=True,
-                capture_output=True,
-            )
         for line in run_phase(
             db, "--phase", "post", "--count", args.invoices
         ).splitlines():
@@ -452,26 +366,27 @@ def main():
         ).splitlines():
             if line.startswith("BENCH"):
                 print(line, flush=True)
+        first = None
         for prefix, size in enumerate(int(s) for s in args.sizes.split(",")):
             out = run_phase(
                 db, "--phase", "memory", "--count", size, "--prefix", prefix + 2
             )
             data = json.loads(out.strip().splitlines()[-1])
+            first = first or (size, data["peak"])
             bench(
-                f"dispatch {size} due: peak RSS MB (growth during dispatch)",
-                f"{data['peak']:.0f} (+{data['peak'] - data['before']:.0f})",
-                "-",
-                "flat across sizes",
+                f"dispatch {size} due: peak RSS [MB] (growth during dispatch "
+                f"{data['peak'] - data['before']:+.0f}); ref. {first[0]} due",
+                f"{data['peak']:.0f}",
+                f"{first[1]:.0f}",
+                "flat: ratio <= 1.25",
             )
             bench(
                 f"dispatch {size} due: executions per second",
                 f"{size / data['seconds']:.0f}",
-                "-",
-                "-",
             )
     finally:
         if not args.keep and not args.db:
-            subprocess.run(["dropdb", "--if-exists", db], check=False)
+            drop(db)
     return 0
 
 

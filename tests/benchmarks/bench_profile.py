@@ -19,22 +19,25 @@
         [--posts N] [--keep]
 
 Figures are printed as ``BENCH<TAB>figure<TAB>ours<TAB>reference<TAB>target``.
-Environment: BENCH_DB_PREFIX (default ``bench_profile``), PGUSER.
+Environment: BENCH_DB_PREFIX (before the databases' names), BENCH_SCALE, PGUSER.
 """
 
 import argparse
-import getpass
-import os
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "data"))
+from common import (
+    OUR_ADDONS,
+    bench,
+    configure,
+    db_name,
+    drop,
+    environment,
+    install,
+    scaled,
+)
 
-OUR_ADDONS = "optical_crm,optical_crm_sms,optical_crm_cycles"
 DEPENDENCIES = "account,contacts,mass_mailing_sms,phone_validation"
 
 
@@ -42,56 +45,12 @@ def log(message):
     print(f"[bench_profile] {message}", file=sys.stderr, flush=True)
 
 
-def odoo_paths():
-    import odoo
-
-    root = Path(odoo.__file__).resolve().parent.parent
-    addons = f"{root}/odoo/addons,{root}/addons,{REPO}"
-    return root, addons
-
-
-def db_args():
-    return [f"--db_user={os.environ.get('PGUSER') or getpass.getuser()}"]
-
-
-def install(db, modules):
-    root, addons = odoo_paths()
-    subprocess.run(["dropdb", "--if-exists", db], check=True)
-    subprocess.run(["createdb", db], check=True)
-    started = time.time()
-    subprocess.run(
-        [
-            sys.executable,
-            str(root / "odoo-bin"),
-            "-d",
-            db,
-            *db_args(),
-            f"--addons-path={addons}",
-            "-i",
-            modules,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--max-cron-threads=0",
-            "--no-http",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
-    log(f"installed {modules} in {db} in {time.time() - started:.0f} s")
-
-
-def env_of(registry, cr):
-    import odoo
-
-    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-
-
 def prepare(registry, partners, lines, posts):
     """Scale data, then draft invoices to post; returns the draft ids."""
-    import generate_profile_bench
+    from data import generate_profile_bench
 
     with registry.cursor() as cr:
-        env = env_of(registry, cr)
+        env = environment(cr)
         if not env.company.chart_template:
             env["account.chart.template"].try_loading(
                 "generic_coa", env.company, install_demo=False
@@ -106,7 +65,7 @@ def make_drafts(registry, count):
     """Draft invoices (frame, lenses, contact lenses) for customers with history,
     the same customers in both databases; returns their ids."""
     with registry.cursor() as cr:
-        env = env_of(registry, cr)
+        env = environment(cr)
         products = env["product.product"].search(
             [
                 (
@@ -166,7 +125,7 @@ def instrument_hooks(registry):
 
 def post_one(registry, move_id):
     with registry.cursor() as cr:
-        env = env_of(registry, cr)
+        env = environment(cr)
         move = env["account.move"].browse(move_id)
         started = time.perf_counter()
         move.action_post()
@@ -176,7 +135,7 @@ def post_one(registry, move_id):
 
 def full_recompute(registry):
     with registry.cursor() as cr:
-        env = env_of(registry, cr)
+        env = environment(cr)
         cr.execute(
             "UPDATE res_partner SET optical_ltv = NULL, optical_last_purchase_date "
             "= NULL, optical_cl_runout_date = NULL, optical_last_exam_date = NULL, "
@@ -186,7 +145,7 @@ def full_recompute(registry):
     timings = []
     for _run in range(2):
         with registry.cursor() as cr:
-            env = env_of(registry, cr)
+            env = environment(cr)
             started = time.perf_counter()
             env["res.partner"]._optical_refresh_profile()
             cr.commit()
@@ -205,7 +164,7 @@ def full_recompute(registry):
 def one_partner_refresh(registry, samples=50):
     timings = []
     with registry.cursor() as cr:
-        env = env_of(registry, cr)
+        env = environment(cr)
         cr.execute(
             "SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' "
             "ORDER BY id DESC LIMIT %s",
@@ -221,9 +180,9 @@ def one_partner_refresh(registry, samples=50):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--partners", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=300_000)
-    parser.add_argument("--posts", type=int, default=60)
+    parser.add_argument("--partners", type=int, default=scaled(100_000, 5_000))
+    parser.add_argument("--lines", type=int, default=scaled(300_000, 15_000))
+    parser.add_argument("--posts", type=int, default=scaled(60, 20))
     parser.add_argument("--warmup", type=int, default=8)
     parser.add_argument(
         "--reference-modules",
@@ -237,18 +196,15 @@ def main():
         help="reuse the databases kept by --keep (no install, no scale data)",
     )
     args = parser.parse_args()
-    prefix = os.environ.get("BENCH_DB_PREFIX", "bench_profile")
+    prefix = db_name("bench_profile")
     ours_db, ref_db = f"{prefix}_ours", f"{prefix}_ref"
     if not args.reuse:
-        install(ours_db, OUR_ADDONS)
-        install(ref_db, args.reference_modules)
+        install(ours_db, OUR_ADDONS, log=log)
+        install(ref_db, args.reference_modules, log=log)
 
-    import odoo
+    configure()
     from odoo.modules.registry import Registry
 
-    _root, addons = odoo_paths()
-    odoo.tools.config.parse_config([*db_args(), f"--addons-path={addons}"])
-    odoo.tools.config["log_level"] = "warn"
     try:
         registries = {db: Registry(db) for db in (ours_db, ref_db)}
         total = args.posts + args.warmup
@@ -278,26 +234,37 @@ def main():
         paired = statistics.median(a / b for a, b in zip(ours, ref, strict=True))
         hook_ms = statistics.median(hooks["per_post"]) * 1000
         label = f"{args.partners:,} partners, {args.lines:,} invoice lines"
-        print(
-            f"BENCH\tprofile full recompute, every row written [s] ({label})"
-            f"\t{recompute[0]:.1f}\t-\t< 60"
+        bench(
+            f"profile full recompute, every row written [s] ({label})",
+            f"{recompute[0]:.1f}",
+            "-",
+            "< 60",
         )
-        print(
-            f"BENCH\tprofile full recompute, nothing changed [s]\t{recompute[1]:.1f}"
-            "\t-\t< 60"
+        bench(
+            "profile full recompute, nothing changed [s]",
+            f"{recompute[1]:.1f}",
+            "-",
+            "< 60",
         )
-        print(f"BENCH\tprofile refresh of one partner [ms]\t{one * 1000:.1f}\t-\t-")
-        print(
-            f"BENCH\tpost one invoice, median of {args.posts} [ms] (reference: "
-            f"{args.reference_modules})\t{ours_ms:.1f}\t{ref_ms:.1f}\tratio <= 1.10"
+        bench("profile refresh of one partner [ms]", f"{one * 1000:.1f}")
+        bench(
+            f"post one invoice, median of {args.posts} [ms] (ref. the same "
+            f"database without our addons: {args.reference_modules})",
+            f"{ours_ms:.1f}",
+            f"{ref_ms:.1f}",
+            "ratio <= 1.10",
         )
-        print(
-            "BENCH\tposting overhead ratio, median of paired posts"
-            f"\t{paired:.3f}\t-\t<= 1.10"
+        bench(
+            "posting overhead ratio, median of paired posts",
+            f"{paired:.3f}",
+            "-",
+            "<= 1.10",
         )
-        print(
-            "BENCH\tposting: time in Optical CRM hooks, median [ms] (touchpoint + "
-            f"profile)\t{hook_ms:.1f}\t{ours_ms - hook_ms:.1f}\t-"
+        bench(
+            "posting: time in Optical CRM hooks, median [ms] (touchpoint + "
+            "profile); ref. the rest of the post",
+            f"{hook_ms:.1f}",
+            f"{ours_ms - hook_ms:.1f}",
         )
         log(
             "post ms ours p25/p50/p75 %s, ref %s"
@@ -310,7 +277,7 @@ def main():
         Registry.delete_all()
         if not args.keep:
             for db in (ours_db, ref_db):
-                subprocess.run(["dropdb", "--if-exists", db], check=False)
+                drop(db)
     return 0
 
 

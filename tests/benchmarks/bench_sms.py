@@ -16,86 +16,34 @@ its own process, and measures:
 
 Prints ``BENCH<TAB>figure<TAB>ours<TAB>reference<TAB>target`` lines (run_all.py).
 Usage: python3 tests/benchmarks/bench_sms.py [--count 10000] [--memory-count 50000]
+(``BENCH_SCALE=small``: 1,000 and 5,000).
 """
 
 import argparse
-import importlib.util
 import json
 import multiprocessing
 import os
-import subprocess
 import sys
 import time
 import tracemalloc
 import urllib.request
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-FAKES = REPO / "optical_crm_sms" / "tests" / "fake_providers.py"
+from common import (
+    bench,
+    db_name,
+    drop,
+    environment,
+    fake_providers,
+    install,
+    registry,
+    scaled,
+    start_fake_process,
+)
+
 BODY = (
     "Ciao Cliente {i}, è ora del controllo della vista: prenota da Ottica Rossi "
     "entro fine mese, la visita è gratuita."
 )
-
-
-def odoo_root():
-    import odoo
-
-    return Path(odoo.__file__).resolve().parent.parent
-
-
-def addons_path():
-    root = odoo_root()
-    return f"{root / 'odoo' / 'addons'},{root / 'addons'},{REPO}"
-
-
-def db_args(db):
-    args = ["-d", db, f"--addons-path={addons_path()}"]
-    user = os.environ.get("PGUSER") or os.environ.get("USER") or "root"
-    args.append(f"--db_user={user}")
-    for env, opt in (
-        ("PGHOST", "db_host"),
-        ("PGPORT", "db_port"),
-        ("PGPASSWORD", "db_password"),
-    ):
-        if os.environ.get(env):
-            args.append(f"--{opt}={os.environ[env]}")
-    return args
-
-
-def install(db):
-    subprocess.run(["createdb", db], check=True)
-    cmd = [
-        sys.executable,
-        str(odoo_root() / "odoo-bin"),
-        *db_args(db),
-        "-i",
-        "optical_crm_sms",
-        "--without-demo=all",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        "--http-port=0",
-        "--log-level=warn",
-    ]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-
-
-def start_fake(kind):
-    proc = subprocess.Popen(
-        [sys.executable, str(FAKES), kind], stdout=subprocess.PIPE, text=True
-    )
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        raise RuntimeError(f"fake {kind} did not start: {line}")
-    return proc, line.split(" ", 1)[1]
-
-
-def load_fakes():
-    """The fake providers module, without importing the addon's test package."""
-    spec = importlib.util.spec_from_file_location("optical_fake_providers", FAKES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def fake_call(url, path, data=None):
@@ -107,13 +55,9 @@ def fake_call(url, path, data=None):
 
 
 def open_env(db):
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
-    odoo.tools.config.parse_config([*db_args(db), "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(db)
-    cr = registry.cursor()
-    return api.Environment(cr, SUPERUSER_ID, {}), cr
+    _odoo, reg = registry(db)
+    cr = reg.cursor()
+    return environment(cr), cr
 
 
 def setup_companies(env, urls):
@@ -126,7 +70,7 @@ def setup_companies(env, urls):
     iap_company = env["res.company"].create(
         {"name": "Ottica IAP", "country_id": italy.id}
     )
-    fakes = load_fakes()
+    fakes = fake_providers()
     FakeSkebby, FakeTwilio = fakes.FakeSkebby, fakes.FakeTwilio
 
     provider = env["optical.sms.provider"].create(
@@ -243,24 +187,20 @@ def worker(db, out):
         cr.close()
 
 
-def bench(name, ours, ref, target):
-    print(f"BENCH\t{name}\t{ours}\t{ref}\t{target}", flush=True)
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=10000)
-    parser.add_argument("--memory-count", type=int, default=50000)
+    parser.add_argument("--count", type=int, default=scaled(10000, 1000))
+    parser.add_argument("--memory-count", type=int, default=scaled(50000, 5000))
     parser.add_argument("--keep-db", action="store_true")
     options = parser.parse_args()
-    db = f"sms_bench_{os.getpid()}"
+    db = db_name(f"sms_bench_{os.getpid()}")
     procs = {}
     try:
         sys.stderr.write(f"installing optical_crm_sms in {db}...\n")
-        install(db)
+        install(db, "optical_crm_sms")
         urls = {}
         for kind in ("skebby", "twilio", "iap"):
-            procs[kind], urls[kind] = start_fake(kind)
+            procs[kind], urls[kind] = start_fake_process(kind)
         env, cr = open_env(db)
         companies, _provider = setup_companies(env, urls)
         n = options.count
@@ -347,19 +287,18 @@ def main():
         small, big = peaks[1000], peaks[options.memory_count]
         bench("sms peak memory, 1,000 queued (MiB)", f"{small:.1f}", "-", "-")
         bench(
-            f"sms peak memory, {options.memory_count:,} queued (MiB)",
+            f"sms peak memory, {options.memory_count:,} queued (MiB); "
+            "ref. 1,000 queued",
             f"{big:.1f}",
             f"{small:.1f}",
-            "flat",
+            "flat: ratio <= 1.25",
         )
         cr.close()
     finally:
         for proc in procs.values():
             proc.terminate()
-        if "odoo.sql_db" in sys.modules:
-            sys.modules["odoo.sql_db"].close_db(db)
         if not options.keep_db:
-            subprocess.run(["dropdb", "--if-exists", db], check=False)
+            drop(db)
     return 0
 
 

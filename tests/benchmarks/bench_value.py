@@ -17,108 +17,60 @@ Prints ``BENCH<TAB>figure<TAB>ours<TAB>reference<TAB>target`` lines. Options:
 """
 
 import argparse
-import getpass
 import os
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-
-def _odoo_path():
-    import odoo
-
-    return Path(odoo.__file__).resolve().parent.parent
+from common import bench, db_name, drop, environment, registry, scaled
+from common import install as install_addons
 
 
-def bench(label, func, target="< 1 s", runs=3):
+def timed(label, func, target="< 1", runs=3):
+    """Time ``func`` (median of ``runs``) and print its figure in seconds."""
     times = []
     result = None
     for _ in range(runs):
         start = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - start)
-    print(f"BENCH\t{label}\t{statistics.median(times):.3f} s\t-\t{target}", flush=True)
+    bench(f"{label} [s]", f"{statistics.median(times):.3f}", "-", target)
     return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partners", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=300_000)
+    parser.add_argument("--partners", type=int, default=scaled(100_000, 5_000))
+    parser.add_argument("--lines", type=int, default=scaled(300_000, 15_000))
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--db", default=f"bench_value_{os.getpid()}")
+    parser.add_argument("--db", default=db_name(f"bench_value_{os.getpid()}"))
     parser.add_argument(
         "--template",
         help="copy this database (optical_crm installed, no data) instead of "
         "installing optical_crm",
     )
     args = parser.parse_args()
-
-    odoo_root = _odoo_path()
-    addons_path = f"{odoo_root}/odoo/addons,{odoo_root}/addons,{REPO}"
-    db_user = os.environ.get("PGUSER") or getpass.getuser()
     db = args.db
     if args.template:
+        drop(db)
         subprocess.run(["createdb", "-T", args.template, db], check=True)
-    else:
-        subprocess.run(["createdb", db], check=True)
     try:
         if not args.template:
-            start = time.perf_counter()
-            install(db, db_user, odoo_root, addons_path)
-            print(f"# installed optical_crm in {time.perf_counter() - start:.0f} s")
-        run(db, db_user, addons_path, args)
+            print(
+                f"# installed optical_crm in {install_addons(db, 'optical_crm'):.0f} s"
+            )
+        run(db, args)
     finally:
         if not args.keep:
-            subprocess.run(["dropdb", "--if-exists", db], check=False)
+            drop(db)
 
 
-def install(db, db_user, odoo_root, addons_path):
-    subprocess.run(
-        [
-            sys.executable,
-            str(odoo_root / "odoo-bin"),
-            "-d",
-            db,
-            f"--db_user={db_user}",
-            f"--addons-path={addons_path}",
-            "-i",
-            "optical_crm",
-            "--without-demo=all",
-            "--stop-after-init",
-            "--max-cron-threads=0",
-            "--http-port=0",
-            "--log-level=warn",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def run(db, db_user, addons_path, args):
-    import odoo
-    from odoo.tools import config
-
-    config.parse_config(
-        [
-            f"--addons-path={addons_path}",
-            f"--db_user={db_user}",
-            "-d",
-            db,
-            "--log-level=warn",
-        ]
-    )
+def run(db, args):
     from data.generate_scale import generate
 
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    odoo, reg = registry(db)
+    with reg.cursor() as cr:
+        env = environment(cr)
         start = time.perf_counter()
         stats = generate(env, partners=args.partners, invoice_lines=args.lines)
         cr.commit()
@@ -127,22 +79,19 @@ def run(db, db_user, addons_path, args):
             "# generation steps (s): "
             + ", ".join(f"{k} {v:.1f}" for k, v in stats["timings"].items())
         )
-        print(
-            f"BENCH\tvalue: invoice lines generated\t{stats['counts']['invoice_lines']}"
-            f"\t-\t{args.lines}"
-        )
+        bench("value: invoice lines generated", stats["counts"]["invoice_lines"])
 
         Value = env["optical.customer.value"]
-        bench(
+        timed(
             "value: nightly refresh, empty table (all shops)",
             Value._optical_cron_refresh_value,
-            target="< 60 s",
+            target="< 60",
             runs=1,
         )
-        bench(
+        timed(
             "value: nightly refresh, again (all shops)",
             Value._optical_cron_refresh_value,
-            target="< 60 s",
+            target="< 60",
             runs=1,
         )
         cr.execute(
@@ -158,12 +107,12 @@ def run(db, db_user, addons_path, args):
             (company.id,),
         )
         partner_id = cr.fetchone()[0]
-        bench(
+        timed(
             "value: incremental refresh of one customer",
             lambda: Value._optical_refresh_value(
                 partner_ids=[partner_id], company_ids=company.ids
             ),
-            target="< 0.2 s",
+            target="< 0.2",
         )
         cr.commit()
 
@@ -179,16 +128,16 @@ def run(db, db_user, addons_path, args):
             "attribution",
             "segments",
         ):
-            result = bench(
+            result = timed(
                 f"dashboard: {name}",
                 lambda name=name: Dashboard._optical_figure(name, company),
             )
             if isinstance(result, dict) and "value" in result:
                 print(f"#   {name} = {result['value']}")
-        bench(
+        timed(
             "dashboard: every figure (one call)",
             Dashboard.optical_dashboard_data,
-            target="< 5 s",
+            target="< 5",
         )
         # the one attribution rule, read by campaign and cycle step results
         Log = env["optical.contact.log"]
@@ -210,7 +159,7 @@ def run(db, db_user, addons_path, args):
             print(f"#   {xmlid} = {count}")
         Partner = env["res.partner"].with_context(allowed_company_ids=company.ids)
         for key in ("exam_due", "cl_runout", "lapsed", f"segment:{company.id}:at_risk"):
-            bench(
+            timed(
                 f"recall list: {key.split(':')[0]} (first page of 80)",
                 lambda key=key: Partner.search(
                     [("optical_audience", "=", key)], limit=80
@@ -220,7 +169,7 @@ def run(db, db_user, addons_path, args):
             allowed_company_ids=stats["companies"]
         )
         partner = env["res.partner"].browse(partner_id)
-        bench(
+        timed(
             "timeline: one customer (search + read)",
             lambda: Timeline.search_read(
                 partner.action_optical_timeline()["domain"],

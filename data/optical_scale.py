@@ -102,3 +102,32 @@ def insert_invoices(cr, partner_ids, *, company_id, share=0.6):
         },
     )
     return cr.rowcount
+
+
+def insert_due_executions(cr, partner_ids, *, company_id, cycle_id, step_id):
+    """Enroll ``partner_ids`` in ``cycle_id`` with one execution of ``step_id``
+    each, due a minute ago (cycle benchmarks)."""
+    cr.execute(
+        """
+        WITH en AS (
+            INSERT INTO optical_cycle_enrollment
+                (cycle_id, company_id, partner_id, source_ref, source_key,
+                 trigger_date, state, create_date, write_date)
+            SELECT %(cycle)s, %(company)s, id, 'res.partner,' || id, 'bench',
+                   current_date, 'running', now(), now()
+              FROM unnest(%(ids)s) id
+            RETURNING id, partner_id
+        )
+        INSERT INTO optical_cycle_execution
+            (enrollment_id, step_id, cycle_id, partner_id, company_id, channel,
+             planned_at, scheduled_at, state, retry_count, defer_count,
+             create_date, write_date)
+        SELECT en.id, %(step)s, %(cycle)s, en.partner_id, %(company)s, 'sms',
+               (now() AT TIME ZONE 'UTC') - interval '1 minute',
+               (now() AT TIME ZONE 'UTC') - interval '1 minute', 'scheduled', 0, 0,
+               now(), now()
+          FROM en
+        """,
+        {"cycle": cycle_id, "company": company_id, "step": step_id, "ids": partner_ids},
+    )
+    return cr.rowcount
