@@ -2,7 +2,6 @@ from odoo import models
 from odoo.tools import SQL
 
 SALE_TYPES = ("out_invoice", "out_refund")
-VALUE_DIRTY_KEY = "optical_crm.value_dirty"
 
 
 class AccountMove(models.Model):
@@ -10,8 +9,9 @@ class AccountMove(models.Model):
 
     # Posting, resetting to draft, cancelling (through button_draft) or crediting
     # (credit notes come through _post) a customer invoice refreshes the customer's
-    # optical profile at once, and the value of (customer, shop) once per
-    # transaction, just before it commits.
+    # optical profile at once; the value of (customer, shop) follows within minutes
+    # (optical.customer.value._optical_cron_refresh_recent finds the documents by
+    # their write date), so posting never waits for it.
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
@@ -20,7 +20,6 @@ class AccountMove(models.Model):
             sales.filtered(
                 lambda m: m.move_type == "out_invoice"
             )._optical_record_touchpoints()
-            sales._optical_value_mark_dirty()
         return posted
 
     def button_draft(self):
@@ -39,7 +38,6 @@ class AccountMove(models.Model):
                 ]
             ).unlink()
             self.env["res.partner"]._optical_refresh_profile(partners.ids)
-            was_posted._optical_value_mark_dirty()
         return res
 
     def _optical_record_touchpoints(self):
@@ -102,28 +100,3 @@ class AccountMove(models.Model):
         self.env["res.partner"].invalidate_model(
             ["optical_touchpoint_ids", "optical_touchpoint_count"]
         )
-
-    def _optical_value_mark_dirty(self):
-        pairs = {
-            (move.commercial_partner_id.id, move.company_id.id)
-            for move in self
-            if move.move_type in ("out_invoice", "out_refund")
-            and move.commercial_partner_id
-        }
-        if not pairs:
-            return
-        precommit = self.env.cr.precommit
-        if VALUE_DIRTY_KEY not in precommit.data:
-            precommit.data[VALUE_DIRTY_KEY] = set()
-            env = self.env
-
-            @precommit.add
-            def _optical_refresh_dirty_values():
-                dirty = precommit.data.pop(VALUE_DIRTY_KEY, set())
-                if dirty:
-                    env["optical.customer.value"].sudo()._optical_refresh_value(
-                        partner_ids={partner for partner, _company in dirty},
-                        company_ids={company for _partner, company in dirty},
-                    )
-
-        precommit.data[VALUE_DIRTY_KEY].update(pairs)

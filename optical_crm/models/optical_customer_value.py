@@ -40,8 +40,9 @@ the timeline build on them):
 
 Refresh: :meth:`_optical_refresh_value` (set-based SQL, ``INSERT ... ON CONFLICT``)
 for everything (nightly scheduled action, one company at a time) or for given
-customers (invoice posted, reset to draft, cancelled or credited: see
-``account_move.py``, once per transaction).
+customers: those whose sale documents were written lately (invoice posted, reset to
+draft, cancelled or credited), by a scheduled action every few minutes, so that
+posting never waits for it (and needs no hook: the write date says who changed).
 """
 
 import threading
@@ -52,6 +53,11 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .product_template import OPTICAL_CATEGORIES
+
+RECENT_PARAM = "optical_crm.value_refreshed_at"
+# a document written by a transaction that started before the last run and
+# committed after it is still taken at the next run
+RECENT_MARGIN = relativedelta(hours=1)
 
 LAPSED_MONTHS = 18
 AT_RISK_MONTHS = 12
@@ -556,6 +562,44 @@ class OpticalCustomerValue(models.Model):
         """At install: fill the table from the existing invoices in the background,
         without waiting for the first night."""
         self.env.ref("optical_crm.ir_cron_optical_value_refresh")._trigger()
+
+    @api.model
+    def _optical_cron_refresh_recent(self, batch=1000):
+        """Every few minutes: the customers whose sale documents were written
+        since the last run (less a margin for transactions that committed
+        late), per shop, in bounded batches, one transaction per batch."""
+        params = self.env["ir.config_parameter"].sudo()
+        started = self.env.cr.now()
+        last = params.get_param(RECENT_PARAM)
+        since = (
+            fields.Datetime.to_datetime(last) - RECENT_MARGIN
+            if last
+            else started - relativedelta(days=1)
+        )
+        self.env["account.move"].flush_model(["write_date", "commercial_partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT company_id, ARRAY_AGG(DISTINCT commercial_partner_id)
+                  FROM account_move
+                 WHERE move_type IN ('out_invoice', 'out_refund')
+                   AND commercial_partner_id IS NOT NULL
+                   AND write_date >= %s
+                 GROUP BY company_id
+                """,
+                since,
+            )
+        )
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        for company_id, partner_ids in rows:
+            for index in range(0, len(partner_ids), batch):
+                self.sudo()._optical_refresh_value(
+                    partner_ids=partner_ids[index : index + batch],
+                    company_ids=[company_id],
+                )
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        params.set_param(RECENT_PARAM, fields.Datetime.to_string(started))
 
     @api.model
     def _optical_cron_refresh_value(self):

@@ -106,8 +106,13 @@ class OpticalValueCommon(AccountTestInvoicingCommon):
         cls.hugo_exam = cls.env["optical.exam"].create(
             {"partner_id": cls.hugo.id, "date": "2024-06-30"}
         )
-        # the invoices above queued their customers: the refresh runs before commit
-        cls.env.cr.flush()
+        # the invoices above triggered the background refresh of their customers
+        cls.refresh_recent()
+
+    @classmethod
+    def refresh_recent(cls):
+        """What the scheduled action triggered by invoice events does."""
+        cls.env["optical.customer.value"]._optical_cron_refresh_recent()
 
     @classmethod
     def _invoice(

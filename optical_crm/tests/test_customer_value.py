@@ -1,7 +1,6 @@
 from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 
-from ..models.account_move import VALUE_DIRTY_KEY
 from .common_value import OpticalValueCommon
 
 
@@ -122,22 +121,18 @@ class TestCustomerValue(OpticalValueCommon):
         )
         self.assertEqual(self.value(self.bruno).next_purchase_category, "contact_lens")
 
-    def test_posting_refreshes_once_before_commit(self):
+    def test_posting_then_the_scheduled_refresh(self):
         elena_2 = self._invoice(self.elena, "2025-06-01", [(self.frame, 100)])
         self._invoice(self.gino, "2025-06-02", [(self.frame, 60)])
-        precommit = self.env.cr.precommit
+        # posting did not wait for the value: the scheduled action brings it
+        self.assertValue(self.elena, ltv=250.0, purchase_count=1)
         self.assertEqual(
-            precommit.data[VALUE_DIRTY_KEY],
-            {(self.elena.id, self.company_a.id), (self.gino.id, self.company_a.id)},
+            self.env.ref(
+                "optical_crm.ir_cron_optical_value_refresh_recent"
+            ).interval_number,
+            5,
         )
-        self.assertEqual(
-            [f.__name__ for f in precommit._funcs].count(
-                "_optical_refresh_dirty_values"
-            ),
-            1,
-        )
-        self.env.cr.flush()
-        self.assertNotIn(VALUE_DIRTY_KEY, precommit.data)
+        self.refresh_recent()
         # Elena placed among the stored figures of shop A, 6 customers now: 4 bought
         # last before her (R 1 + 5*4//6), 3 bought fewer times (Bruno, Carla, Gino:
         # F 1 + 5*3//6), 2 spent less (Bruno, Gino: M 1 + 5*2//6)
@@ -154,11 +149,11 @@ class TestCustomerValue(OpticalValueCommon):
         self.assertValue(self.gino, ltv=60.0, segment="new")
         # reset to draft: back to what it was
         elena_2.button_draft()
-        self.env.cr.flush()
+        self.refresh_recent()
         self.assertValue(self.elena, ltv=250.0, purchase_count=1, segment="at_risk")
         # cancelling a posted invoice (through button_draft)
         self.dario_2.button_cancel()
-        self.env.cr.flush()
+        self.refresh_recent()
         self.assertValue(self.dario, ltv=800.0, purchase_count=1)
 
     def test_credit_note_from_the_reversal_wizard(self):
@@ -171,11 +166,11 @@ class TestCustomerValue(OpticalValueCommon):
         wizard.journal_id = self.anna_3.journal_id
         action = wizard.save().refund_moves()
         refund = self.env["account.move"].browse(action["res_id"])
-        self.env.cr.flush()
+        self.refresh_recent()
         # the credit note is a draft: nothing changes yet
         self.assertValue(self.anna, ltv=1100.0, purchase_count=3)
         refund.action_post()
-        self.env.cr.flush()
+        self.refresh_recent()
         self.assertValue(
             self.anna,
             ltv=900.0,

@@ -28,7 +28,8 @@ class TestValueDashboardTour(HttpCase):
             )
         )
         invoice.action_post()
-        self.env.cr.flush()  # the customer value is refreshed before commit
+        # what the scheduled action triggered by the posting does
+        self.env["optical.customer.value"]._optical_cron_refresh_recent()
         self.assertEqual(
             self.env["optical.value.dashboard"]
             .with_company(company)
