@@ -71,6 +71,7 @@ MATRIX = {
     "optical.cycle.backfill": _row("", manager="rwcu"),
     "optical.cycle.backfill.line": _row("", manager="rwcu"),
     "optical.cycle.import": _row("", manager="rwcu"),
+    "optical.cycle.copy": _row("", manager="rwcu"),
     "optical.cycle.simulation": _row("rwcu"),
     "optical.cycle.simulation.line": _row("rwcu"),
 }
