@@ -30,13 +30,21 @@ class AccountMove(models.Model):
         partners = was_posted.partner_id
         res = super().button_draft()
         if was_posted:
-            self.env["optical.touchpoint"].sudo().search(
-                [
-                    ("res_model", "=", "account.move"),
-                    ("res_id", "in", was_posted.ids),
-                    ("kind", "=", "purchase"),
-                ]
-            ).unlink()
+            # the purchase is undone: its touchpoint goes (one DELETE; the ORM's
+            # unlink would drop the whole cache of the transaction)
+            Touchpoint = self.env["optical.touchpoint"]
+            Touchpoint.flush_model()
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM optical_touchpoint WHERE res_model = 'account.move'"
+                    " AND res_id = ANY(%s) AND kind = 'purchase'",
+                    was_posted.ids,
+                )
+            )
+            Touchpoint.invalidate_model()
+            self.env["res.partner"].invalidate_model(
+                ["optical_touchpoint_ids", "optical_touchpoint_count"]
+            )
             self.env["res.partner"]._optical_refresh_profile(partners.ids)
         return res
 
