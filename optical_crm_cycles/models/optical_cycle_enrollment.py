@@ -153,13 +153,19 @@ class OpticalCycleEnrollment(models.Model):
         refunds = moves.filtered(
             lambda m: m.move_type == "out_refund" and m.reversed_entry_id
         )
+        if not (invoices or refunds):
+            return
+        # a shop with no active cycle has nothing to enroll nor to stop (the steps
+        # of an archived cycle are cancelled when they fall due): one query
+        active = self.env["optical.cycle"].search(
+            [("company_id", "in", moves.company_id.ids), ("step_ids", "!=", False)]
+        )
+        if not active:
+            return
         if invoices:
-            cycles = self.env["optical.cycle"].search(
-                [
-                    ("trigger", "=", "invoice_posted"),
-                    ("company_id", "in", invoices.company_id.ids),
-                    ("step_ids", "!=", False),
-                ]
+            cycles = active.filtered(
+                lambda c: c.trigger == "invoice_posted"
+                and c.company_id in invoices.company_id
             )
             new = []
             if cycles:
