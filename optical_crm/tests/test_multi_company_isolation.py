@@ -19,6 +19,14 @@ OUR_MODULES = ("optical_crm", "optical_crm_sms", "optical_crm_cycles")
 class IsolationMixin:
     """Two shops, a manager in each, a shared customer."""
 
+    def _in_shops(self, model, vals):
+        """The same row in shop A and in shop B."""
+        Model = self.env[model].sudo()
+        return tuple(
+            Model.with_company(shop).create(dict(vals, company_id=shop.id))
+            for shop in (self.shop_b, self.shop_a)
+        )
+
     @classmethod
     def _setup_shops(cls):
         cls.shop_a = cls.env.company
@@ -73,14 +81,6 @@ class TestMultiCompanyIsolation(IsolationMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_shops()
-
-    def _in_shops(self, model, vals):
-        """The same row in shop A and in shop B."""
-        Model = self.env[model].sudo()
-        return tuple(
-            Model.with_company(shop).create(dict(vals, company_id=shop.id))
-            for shop in (self.shop_b, self.shop_a)
-        )
 
     def test_every_model_with_a_shop_has_a_shop_rule(self):
         """No model of the addons with a shop field is left without a rule."""

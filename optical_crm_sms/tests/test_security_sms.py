@@ -12,13 +12,6 @@ class TestSmsIsolation(IsolationMixin, TransactionCase):
         super().setUpClass()
         cls._setup_shops()
 
-    def _in_shops(self, model, vals):
-        Model = self.env[model].sudo()
-        return tuple(
-            Model.with_company(shop).create(dict(vals, company_id=shop.id))
-            for shop in (self.shop_b, self.shop_a)
-        )
-
     def test_providers_landing_pages_and_links(self):
         providers = self._in_shops(
             "optical.sms.provider",
