@@ -130,7 +130,10 @@ class OpticalTouchpointApi(http.Controller):
             )
         results = [self._process_row(env, index, row) for index, row in enumerate(rows)]
         partner_ids = {r["partner_id"] for r in results if r.get("partner_id")}
-        env["res.partner"]._optical_refresh_profile(partner_ids)
+        # touchpoints weigh in the profile only as purchases from other systems
+        env["res.partner"]._optical_refresh_profile(
+            partner_ids, parts=["purchases", "contact_lenses"]
+        )
         summary = {
             status: sum(1 for r in results if r["status"] == status)
             for status in ("accepted", "duplicate", "rejected")

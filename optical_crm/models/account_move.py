@@ -16,7 +16,9 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
         if sales:
-            self.env["res.partner"]._optical_refresh_profile(sales.partner_id.ids)
+            self.env["res.partner"]._optical_refresh_profile(
+                sales.partner_id.ids, parts=sales._optical_profile_parts()
+            )
             sales.filtered(
                 lambda m: m.move_type == "out_invoice"
             )._optical_record_touchpoints()
@@ -28,6 +30,7 @@ class AccountMove(models.Model):
             lambda m: m.state == "posted" and m.move_type in SALE_TYPES
         )
         partners = was_posted.partner_id
+        parts = was_posted._optical_profile_parts()
         res = super().button_draft()
         if was_posted:
             # the purchase is undone: its touchpoint goes (one DELETE; the ORM's
@@ -45,8 +48,17 @@ class AccountMove(models.Model):
             self.env["res.partner"].invalidate_model(
                 ["optical_touchpoint_ids", "optical_touchpoint_count"]
             )
-            self.env["res.partner"]._optical_refresh_profile(partners.ids)
+            self.env["res.partner"]._optical_refresh_profile(partners.ids, parts=parts)
         return res
+
+    def _optical_profile_parts(self):
+        """The parts of their customers' optical profile that these sale
+        documents change (see res.partner._optical_profile_parts)."""
+        if any(
+            line.optical_category == "contact_lens" for line in self.invoice_line_ids
+        ):
+            return ["purchases", "contact_lenses"]
+        return ["purchases"]
 
     def _optical_record_touchpoints(self):
         """One purchase touchpoint per posted invoice (none if already recorded).

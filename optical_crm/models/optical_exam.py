@@ -143,7 +143,9 @@ class OpticalExam(models.Model):
         self.env["optical.touchpoint"]._record_once(
             [exam._optical_touchpoint_vals() for exam in exams]
         )
-        self.env["res.partner"]._optical_refresh_profile(exams.partner_id.ids)
+        self.env["res.partner"]._optical_refresh_profile(
+            exams.partner_id.ids, parts=["exams"]
+        )
         return exams
 
     def write(self, vals):
@@ -163,7 +165,7 @@ class OpticalExam(models.Model):
                     )
         if {"partner_id", "date", "next_exam_date", "company_id"} & set(vals):
             self.env["res.partner"]._optical_refresh_profile(
-                (partners | self.partner_id).ids
+                (partners | self.partner_id).ids, parts=["exams"]
             )
         return res
 
@@ -171,5 +173,5 @@ class OpticalExam(models.Model):
         partners = self.partner_id
         self._optical_touchpoints().unlink()
         res = super().unlink()
-        self.env["res.partner"]._optical_refresh_profile(partners.ids)
+        self.env["res.partner"]._optical_refresh_profile(partners.ids, parts=["exams"])
         return res

@@ -361,7 +361,9 @@ class OpticalPrescription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        self.env["res.partner"]._optical_refresh_profile(records.partner_id.ids)
+        self.env["res.partner"]._optical_refresh_profile(
+            records.partner_id.ids, parts=["prescriptions"]
+        )
         return records
 
     def write(self, vals):
@@ -369,12 +371,14 @@ class OpticalPrescription(models.Model):
         res = super().write(vals)
         if {"partner_id", "date"} & set(vals):
             self.env["res.partner"]._optical_refresh_profile(
-                (partners | self.partner_id).ids
+                (partners | self.partner_id).ids, parts=["prescriptions"]
             )
         return res
 
     def unlink(self):
         partners = self.partner_id
         res = super().unlink()
-        self.env["res.partner"]._optical_refresh_profile(partners.ids)
+        self.env["res.partner"]._optical_refresh_profile(
+            partners.ids, parts=["prescriptions"]
+        )
         return res

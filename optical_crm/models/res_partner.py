@@ -20,16 +20,6 @@ OPTICAL_PLACEHOLDER_FIELDS = (
     "optical_cl_runout_words",
 )
 
-# Stored figures of the optical profile, all written by _optical_refresh_profile().
-PROFILE_FIELDS = [
-    "optical_last_exam_date",
-    "optical_next_exam_date",
-    "optical_last_prescription_date",
-    "optical_last_purchase_date",
-    "optical_cl_runout_date",
-    "optical_ltv",
-]
-
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -661,7 +651,11 @@ class ResPartner(models.Model):
     @api.model
     def _optical_profile_fields(self):
         """Stored partner fields written by _optical_refresh_profile()."""
-        return list(PROFILE_FIELDS)
+        return [
+            field
+            for _ctes, expressions in self._optical_profile_parts().values()
+            for field in expressions
+        ]
 
     @api.model
     def _optical_partner_filter(self, column, partner_ids):
@@ -671,194 +665,260 @@ class ResPartner(models.Model):
         return SQL("AND %s = ANY(%s)", column, list(partner_ids))
 
     @api.model
-    def _optical_purchase_docs_sql(self, partner_ids=None):
-        """One row per purchase document of a partner.
+    def _optical_profile_parts(self, partner_ids=None):
+        """The parts of the stored profile, each refreshed by the events that
+        change it: an invoice changes "purchases" (and "contact_lenses" when it
+        has contact lenses), an exam "exams", a prescription "prescriptions",
+        a contact-lens product "contact_lenses".
 
-        A customer invoice together with its credit notes (so a fully credited
-        invoice weighs nothing), a credit note without origin, or a purchase
-        imported from another system (a touchpoint of kind purchase without Odoo
-        document). Columns: partner_id, company_id, purchase_date, amount
-        (untaxed, company currency), counts (a purchase for "last purchase").
+        :return: ``{part: (ctes, {field: expression})}``. ``ctes`` is a list of
+            ``(name, SQL)``, ending with a relation named after the part, one
+            row per partner refreshed (a CTE that several parts use, such as
+            ``moves``, is given by each and defined once). The expressions
+            compute each stored field from it (a partner without a row gets
+            NULL, or 0 for the lifetime value).
         """
-        return SQL(
-            """
-            SELECT m.partner_id,
-                   MIN(m.company_id) AS company_id,
-                   MAX(COALESCE(o.invoice_date, m.invoice_date)) AS purchase_date,
-                   SUM(m.amount_untaxed_signed) AS amount,
-                   BOOL_OR(m.move_type = 'out_invoice')
-                       AND SUM(m.amount_untaxed_signed) > 0 AS counts
-              FROM account_move m
-              LEFT JOIN account_move o ON o.id = m.reversed_entry_id
-             WHERE m.state = 'posted'
-               AND m.move_type IN ('out_invoice', 'out_refund')
-               AND m.partner_id IS NOT NULL
-               %(filter_moves)s
-             GROUP BY m.partner_id, COALESCE(m.reversed_entry_id, m.id)
-            UNION ALL
-            SELECT t.partner_id, t.company_id,
-                   t.datetime::date,
-                   t.amount, t.amount >= 0
-              FROM optical_touchpoint t
-             WHERE t.kind = 'purchase' AND t.res_model IS NULL
-               %(filter_legacy)s
-            """,
-            filter_moves=self._optical_partner_filter(SQL("m.partner_id"), partner_ids),
-            filter_legacy=self._optical_partner_filter(
-                SQL("t.partner_id"), partner_ids
-            ),
-        )
-
-    @api.model
-    def _optical_purchase_lines_sql(self, partner_ids=None, category=None):
-        """One row per product bought (signed: credit notes are negative).
-
-        Columns: partner_id, company_id, purchase_date (the invoice date, also for
-        the credit notes of an invoice), optical_category, product_tmpl_id,
-        quantity, amount (untaxed, company currency).
-        """
-        cat_moves = cat_legacy = SQL()
-        if category:
-            cat_moves = SQL("AND l.optical_category = %s", category)
-            cat_legacy = SQL("AND t.optical_category = %s", category)
-        return SQL(
-            """
-            SELECT m.partner_id, m.company_id,
-                   COALESCE(o.invoice_date, m.invoice_date) AS purchase_date,
-                   l.optical_category, pp.product_tmpl_id,
-                   CASE WHEN m.move_type = 'out_refund'
-                        THEN -l.quantity ELSE l.quantity END AS quantity,
-                   -l.balance AS amount
-              FROM account_move m
-              JOIN account_move_line l
-                ON l.move_id = m.id AND l.display_type = 'product'
-              LEFT JOIN account_move o ON o.id = m.reversed_entry_id
-              LEFT JOIN product_product pp ON pp.id = l.product_id
-             WHERE m.state = 'posted'
-               AND m.move_type IN ('out_invoice', 'out_refund')
-               AND m.partner_id IS NOT NULL
-               %(filter_moves)s %(cat_moves)s
-            UNION ALL
-            SELECT t.partner_id, t.company_id,
-                   t.datetime::date,
-                   t.optical_category, pp.product_tmpl_id, t.quantity, t.amount
-              FROM optical_touchpoint t
-              LEFT JOIN product_product pp ON pp.id = t.product_id
-             WHERE t.kind = 'purchase' AND t.res_model IS NULL
-               %(filter_legacy)s %(cat_legacy)s
-            """,
-            filter_moves=self._optical_partner_filter(SQL("m.partner_id"), partner_ids),
-            filter_legacy=self._optical_partner_filter(
-                SQL("t.partner_id"), partner_ids
-            ),
-            cat_moves=cat_moves,
-            cat_legacy=cat_legacy,
-        )
-
-    @api.model
-    def _optical_profile_queries(self, partner_ids=None):
-        """The SQL statements that bring the stored profile up to date.
-
-        Set-based: ``partner_ids=None`` refreshes every partner in one pass.
-        Only rows whose figures change are written. Extend by appending queries.
-        The CTEs are MATERIALIZED so that each is planned on its own: for the one
-        partner of a posted invoice, planning costs more than running the query.
-        """
-        return [
+        legacy_filter = self._optical_partner_filter(SQL("t.partner_id"), partner_ids)
+        # posted customer invoices and credit notes; a credit note counts as part
+        # of the invoice it reverses (doc) and on that invoice's date
+        moves = (
+            "moves",
             SQL(
                 """
-            WITH docs AS MATERIALIZED (%(docs)s),
-            value AS MATERIALIZED (
+                SELECT m.id, m.partner_id, m.company_id, m.move_type,
+                       COALESCE(m.reversed_entry_id, m.id) AS doc,
+                       COALESCE(o.invoice_date, m.invoice_date) AS purchase_date,
+                       m.amount_untaxed_signed AS amount
+                  FROM account_move m
+                  LEFT JOIN account_move o ON o.id = m.reversed_entry_id
+                 WHERE m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND m.partner_id IS NOT NULL
+                   %(filter)s
+                """,
+                filter=self._optical_partner_filter(SQL("m.partner_id"), partner_ids),
+            ),
+        )
+        return {
+            "purchases": (
+                [
+                    moves,
+                    # one row per purchase: an invoice with its credit notes (a
+                    # fully credited invoice weighs nothing), a credit note
+                    # without origin, or a purchase imported from another system
+                    # (a touchpoint of kind purchase without Odoo document)
+                    (
+                        "docs",
+                        SQL(
+                            """
+                SELECT partner_id, MAX(purchase_date) AS purchase_date,
+                       SUM(amount) AS amount,
+                       BOOL_OR(move_type = 'out_invoice') AND SUM(amount) > 0
+                           AS counts
+                  FROM moves
+                 GROUP BY partner_id, doc
+                UNION ALL
+                SELECT t.partner_id, t.datetime::date, t.amount, t.amount >= 0
+                  FROM optical_touchpoint t
+                 WHERE t.kind = 'purchase' AND t.res_model IS NULL %(filter)s
+                            """,
+                            filter=legacy_filter,
+                        ),
+                    ),
+                    (
+                        "purchases",
+                        SQL(
+                            """
                 SELECT partner_id,
                        SUM(amount) AS ltv,
                        MAX(purchase_date) FILTER (WHERE counts) AS last_purchase
                   FROM docs GROUP BY partner_id
+                            """
+                        ),
+                    ),
+                ],
+                {
+                    "optical_ltv": SQL("COALESCE(purchases.ltv, 0)"),
+                    "optical_last_purchase_date": SQL("purchases.last_purchase"),
+                },
             ),
-            cl_days AS MATERIALIZED (
+            "contact_lenses": (
+                [
+                    moves,
+                    # lens days bought per day of purchase (credit notes negative)
+                    (
+                        "cl_days",
+                        SQL(
+                            """
                 SELECT b.partner_id, b.purchase_date,
                        SUM(b.quantity) AS packs,
                        SUM(b.quantity * t.optical_cl_lenses_per_pack
                            * t.optical_cl_replacement_days) AS lens_days
-                  FROM (%(cl_lines)s) b
+                  FROM (
+                    SELECT mv.partner_id, mv.purchase_date, pp.product_tmpl_id,
+                           CASE WHEN mv.move_type = 'out_refund'
+                                THEN -l.quantity ELSE l.quantity END AS quantity
+                      FROM moves mv
+                      JOIN account_move_line l
+                        ON l.move_id = mv.id AND l.display_type = 'product'
+                       AND l.optical_category = 'contact_lens'
+                      JOIN product_product pp ON pp.id = l.product_id
+                    UNION ALL
+                    SELECT t.partner_id, t.datetime::date, pp.product_tmpl_id,
+                           t.quantity
+                      FROM optical_touchpoint t
+                      JOIN product_product pp ON pp.id = t.product_id
+                     WHERE t.kind = 'purchase' AND t.res_model IS NULL
+                       AND t.optical_category = 'contact_lens' %(filter)s
+                  ) b
                   JOIN product_template t ON t.id = b.product_tmpl_id
                  GROUP BY b.partner_id, b.purchase_date
-            ),
-            cl AS MATERIALIZED (
+                            """,
+                            filter=legacy_filter,
+                        ),
+                    ),
+                    (
+                        "contact_lenses",
+                        SQL(
+                            """
                 SELECT DISTINCT ON (partner_id)
                        partner_id,
                        purchase_date + FLOOR(lens_days / 2)::int AS runout
                   FROM cl_days
                  WHERE packs > 0 AND lens_days > 0
                  ORDER BY partner_id, purchase_date DESC
+                            """
+                        ),
+                    ),
+                ],
+                {"optical_cl_runout_date": SQL("contact_lenses.runout")},
             ),
-            exams AS MATERIALIZED (
+            "exams": (
+                [
+                    (
+                        "exams",
+                        SQL(
+                            """
                 SELECT DISTINCT ON (partner_id)
                        partner_id, date AS last_exam, next_exam_date AS next_exam
                   FROM optical_exam e
-                 WHERE TRUE %(filter_exams)s
+                 WHERE TRUE %(filter)s
                  ORDER BY partner_id, date DESC, id DESC
+                            """,
+                            filter=self._optical_partner_filter(
+                                SQL("e.partner_id"), partner_ids
+                            ),
+                        ),
+                    )
+                ],
+                {
+                    "optical_last_exam_date": SQL("exams.last_exam"),
+                    "optical_next_exam_date": SQL("exams.next_exam"),
+                },
             ),
-            rx AS MATERIALIZED (
+            "prescriptions": (
+                [
+                    (
+                        "prescriptions",
+                        SQL(
+                            """
                 SELECT partner_id, MAX(date) AS last_rx
                   FROM optical_prescription r
-                 WHERE TRUE %(filter_rx)s
+                 WHERE TRUE %(filter)s
                  GROUP BY partner_id
+                            """,
+                            filter=self._optical_partner_filter(
+                                SQL("r.partner_id"), partner_ids
+                            ),
+                        ),
+                    )
+                ],
+                {"optical_last_prescription_date": SQL("prescriptions.last_rx")},
             ),
+        }
+
+    @api.model
+    def _optical_profile_queries(self, partner_ids=None, parts=None):
+        """The SQL statements that bring the stored profile up to date.
+
+        Set-based: ``partner_ids=None`` refreshes every partner in one pass;
+        ``parts`` (names of ``_optical_profile_parts``, default all) limits the
+        figures computed. Only rows whose figures change are written. Extend by
+        appending queries. The CTEs are MATERIALIZED so that each is planned on
+        its own: for the one customer of a posted invoice, planning the query
+        costs more than running it.
+        """
+        chosen = self._optical_profile_parts(partner_ids)
+        if parts is not None:
+            chosen = {name: chosen[name] for name in parts}
+        ctes = {}
+        columns = {}
+        for part_ctes, expressions in chosen.values():
+            for name, body in part_ctes:
+                ctes.setdefault(name, body)
+            columns.update(expressions)
+        return [
+            SQL(
+                """
+            WITH %(ctes)s,
             profile AS MATERIALIZED (
-                SELECT p.id,
-                       COALESCE(value.ltv, 0) AS ltv,
-                       value.last_purchase,
-                       cl.runout,
-                       exams.last_exam,
-                       exams.next_exam,
-                       rx.last_rx
+                SELECT p.id, %(select)s
                   FROM res_partner p
-                  LEFT JOIN value ON value.partner_id = p.id
-                  LEFT JOIN cl ON cl.partner_id = p.id
-                  LEFT JOIN exams ON exams.partner_id = p.id
-                  LEFT JOIN rx ON rx.partner_id = p.id
-                 WHERE TRUE %(filter_partners)s
+                  %(joins)s
+                 WHERE TRUE %(filter)s
             )
             UPDATE res_partner p
-               SET optical_ltv = profile.ltv,
-                   optical_last_purchase_date = profile.last_purchase,
-                   optical_cl_runout_date = profile.runout,
-                   optical_last_exam_date = profile.last_exam,
-                   optical_next_exam_date = profile.next_exam,
-                   optical_last_prescription_date = profile.last_rx
+               SET %(set)s
               FROM profile
              WHERE p.id = profile.id
-               AND (p.optical_ltv IS DISTINCT FROM profile.ltv
-                    OR p.optical_last_purchase_date
-                       IS DISTINCT FROM profile.last_purchase
-                    OR p.optical_cl_runout_date IS DISTINCT FROM profile.runout
-                    OR p.optical_last_exam_date IS DISTINCT FROM profile.last_exam
-                    OR p.optical_next_exam_date IS DISTINCT FROM profile.next_exam
-                    OR p.optical_last_prescription_date
-                       IS DISTINCT FROM profile.last_rx)
+               AND (%(changed)s)
                 """,
-                docs=self._optical_purchase_docs_sql(partner_ids),
-                cl_lines=self._optical_purchase_lines_sql(
-                    partner_ids, category="contact_lens"
+                ctes=SQL(", ").join(
+                    SQL("%s AS MATERIALIZED (%s)", SQL.identifier(name), body)
+                    for name, body in ctes.items()
                 ),
-                filter_exams=self._optical_partner_filter(
-                    SQL("e.partner_id"), partner_ids
+                select=SQL(", ").join(
+                    SQL("%s AS %s", expression, SQL.identifier(field))
+                    for field, expression in columns.items()
                 ),
-                filter_rx=self._optical_partner_filter(
-                    SQL("r.partner_id"), partner_ids
+                joins=SQL(" ").join(
+                    SQL(
+                        "LEFT JOIN %s ON %s = p.id",
+                        SQL.identifier(name),
+                        SQL.identifier(name, "partner_id"),
+                    )
+                    for name in chosen
                 ),
-                filter_partners=self._optical_partner_filter(SQL("p.id"), partner_ids),
+                filter=self._optical_partner_filter(SQL("p.id"), partner_ids),
+                set=SQL(", ").join(
+                    SQL(
+                        "%s = %s",
+                        SQL.identifier(field),
+                        SQL.identifier("profile", field),
+                    )
+                    for field in columns
+                ),
+                changed=SQL(" OR ").join(
+                    SQL(
+                        "%s IS DISTINCT FROM %s",
+                        SQL.identifier("p", field),
+                        SQL.identifier("profile", field),
+                    )
+                    for field in columns
+                ),
             )
         ]
 
     @api.model
-    def _optical_refresh_profile(self, partner_ids=None):
+    def _optical_refresh_profile(self, partner_ids=None, parts=None):
         """Recompute the stored optical profile of some partners, or of all.
 
         :param partner_ids: ids to refresh, or None for every partner (one
             set-based pass, used at install, by the benchmark and by repairs).
+        :param parts: the parts of the profile to refresh (see
+            ``_optical_profile_parts``), default all of them.
         Called by invoice posting/reset/cancel, exam and prescription changes,
-        imports and product changes, for the partners concerned only.
+        imports and product changes, for the partners and parts concerned only.
         """
         if partner_ids is not None:
             partner_ids = sorted({pid for pid in partner_ids if pid})
@@ -874,7 +934,7 @@ class ResPartner(models.Model):
             "res.partner",
         ):
             self.env[model].flush_model()
-        for query in self._optical_profile_queries(partner_ids):
+        for query in self._optical_profile_queries(partner_ids, parts):
             self.env.cr.execute(query)
         self.env["res.partner"].invalidate_model(self._optical_profile_fields())
 
@@ -901,7 +961,7 @@ class ResPartner(models.Model):
             )
         )
         partner_ids = [row[0] for row in self.env.cr.fetchall()]
-        self._optical_refresh_profile(partner_ids)
+        self._optical_refresh_profile(partner_ids, parts=["contact_lenses"])
 
     @api.model
     def _optical_demo_load(self):

@@ -247,14 +247,53 @@ class TestProfile(RaisesMixin, AccountTestInvoicingCommon):
         )
 
     def test_incremental_matches_full_recompute(self):
-        self._invoice([(self.monthly, 2, 30)], "2024-01-10")
+        # each event refreshes only the parts of the profile it changes (an
+        # invoice without contact lenses leaves the run-out date alone, an exam
+        # the purchases): together they give what a full recompute gives
+        self.assertEqual(
+            self._invoice(
+                [(self.frame, 1, 100)], "2024-01-05"
+            )._optical_profile_parts(),
+            ["purchases"],
+        )
+        cl = self._invoice([(self.monthly, 2, 30)], "2024-01-10")
+        self.assertEqual(cl._optical_profile_parts(), ["purchases", "contact_lenses"])
         late = self._invoice(
             [(self.daily, 4, 25)], "2024-03-10", partner=self.bystander
         )
         self._reverse(late).action_post()
         self._invoice([(self.frame, 1, 100)], "2024-04-10", partner=self.bystander)
-        self.env["optical.exam"].sudo().create(
-            {"partner_id": self.customer.id, "date": "2024-02-02"}
+        undone = self._invoice(
+            [(self.daily, 2, 25)], "2024-05-10", partner=self.bystander
+        )
+        undone.button_draft()
+        self._invoice([(self.frame, 1, 80)], "2024-06-10")
+        self.env["optical.touchpoint"].sudo().create(
+            {
+                "partner_id": self.bystander.id,
+                "datetime": datetime(2024, 7, 1, 12),
+                "channel": "store",
+                "kind": "purchase",
+                "source": "import",
+                "external_ref": "legacy-cl",
+                "product_id": self.monthly.id,
+                "quantity": 1,
+                "amount": 30,
+            }
+        )
+        self.env["res.partner"]._optical_refresh_profile(self.bystander.ids)
+        exam = (
+            self.env["optical.exam"]
+            .sudo()
+            .create({"partner_id": self.customer.id, "date": "2024-02-02"})
+        )
+        self.env["optical.prescription"].sudo().create(
+            {
+                "partner_id": self.customer.id,
+                "date": "2024-02-03",
+                "exam_id": exam.id,
+                "od_sphere": -1,
+            }
         )
         fields_ = self.env["res.partner"]._optical_profile_fields()
         partners = self.customer | self.bystander
@@ -262,9 +301,15 @@ class TestProfile(RaisesMixin, AccountTestInvoicingCommon):
         self.env.cr.execute(
             "UPDATE res_partner SET optical_ltv = 0, optical_last_purchase_date = NULL,"
             " optical_cl_runout_date = NULL, optical_last_exam_date = NULL,"
-            " optical_next_exam_date = NULL"
+            " optical_next_exam_date = NULL, optical_last_prescription_date = NULL"
         )
+        self.env["res.partner"].invalidate_model(fields_)
         self.env["res.partner"]._optical_refresh_profile()
         self.assertEqual(partners.read(fields_), incremental)
-        self.assertEqual(self.bystander.optical_ltv, 100)
+        self.assertEqual(self.bystander.optical_ltv, 130)
+        self.assertEqual(self.bystander.optical_cl_runout_date, date(2024, 9, 29))
+        self.assertEqual(self.customer.optical_ltv, 240)
+        self.assertEqual(self.customer.optical_last_purchase_date, date(2024, 6, 10))
+        self.assertEqual(self.customer.optical_cl_runout_date, date(2024, 7, 8))
         self.assertEqual(self.customer.optical_next_exam_date, date(2025, 2, 2))
+        self.assertEqual(self.customer.optical_last_prescription_date, date(2024, 2, 3))

@@ -3,7 +3,7 @@ import json
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -186,13 +186,44 @@ class OpticalCycle(models.Model):
             if not vals.get("campaign_id"):
                 name = vals.get("name") or self.env._("Cycle")
                 vals["campaign_id"] = Campaign.create({"title": name, "name": name}).id
-        return super().create(vals_list)
+        cycles = super().create(vals_list)
+        self._optical_shops_changed()
+        return cycles
 
     def write(self, vals):
         res = super().write(vals)
         if "name" in vals:
             self.campaign_id.sudo().write({"title": vals["name"]})
+        if {"active", "company_id"} & set(vals):
+            self._optical_shops_changed()
         return res
+
+    def unlink(self):
+        res = super().unlink()
+        self._optical_shops_changed()
+        return res
+
+    # ------------------------------------------------------------------ shops
+    @api.model
+    @tools.ormcache()
+    def _optical_shop_ids_with_cycles(self):
+        """Ids of the shops with an active cycle that has steps: an invoice
+        posted in another shop has nothing to enroll nor to stop, and costs no
+        query. Cached; see _optical_shops_changed()."""
+        cycles = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search([("step_ids", "!=", False)])
+        )
+        return frozenset(cycles.company_id.ids)
+
+    @api.model
+    def _optical_shops_changed(self):
+        """A cycle or a step was created, deleted, archived or moved: the shops
+        with cycles are read again, now and once this transaction is committed
+        (a posting may have cached them in between, without this change)."""
+        self.env.registry.clear_cache()
+        self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

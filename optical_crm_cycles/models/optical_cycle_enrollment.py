@@ -156,12 +156,13 @@ class OpticalCycleEnrollment(models.Model):
         if not (invoices or refunds):
             return
         # a shop with no active cycle has nothing to enroll nor to stop (the steps
-        # of an archived cycle are cancelled when they fall due): one query
-        active = self.env["optical.cycle"].search(
+        # of an archived cycle are cancelled when they fall due)
+        Cycle = self.env["optical.cycle"]
+        if not Cycle._optical_shop_ids_with_cycles() & set(moves.company_id.ids):
+            return
+        active = Cycle.search(
             [("company_id", "in", moves.company_id.ids), ("step_ids", "!=", False)]
         )
-        if not active:
-            return
         if invoices:
             cycles = active.filtered(
                 lambda c: c.trigger == "invoice_posted"

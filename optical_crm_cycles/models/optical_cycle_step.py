@@ -160,6 +160,7 @@ class OpticalCycleStep(models.Model):
         steps = super().create(vals_list)
         for step, content in zip(steps, contents, strict=True):
             step._optical_ensure_mailing(content)
+        self.env["optical.cycle"]._optical_shops_changed()
         return steps
 
     def write(self, vals):
@@ -170,6 +171,8 @@ class OpticalCycleStep(models.Model):
         if content or {"channel", "name", "purpose", "cycle_id"} & set(vals):
             for step in self:
                 step._optical_ensure_mailing(content)
+        if "cycle_id" in vals:
+            self.env["optical.cycle"]._optical_shops_changed()
         return res
 
     def copy_data(self, default=None):
@@ -196,6 +199,7 @@ class OpticalCycleStep(models.Model):
         mailings = self.mailing_id
         res = super().unlink()
         mailings.sudo().unlink()
+        self.env["optical.cycle"]._optical_shops_changed()
         return res
 
     def _optical_ensure_mailing(self, content=None):

@@ -94,6 +94,45 @@ class TestEnrollment(CyclesCase):
         )
 
     @freeze_time("2026-03-06 10:00:00")
+    def test_shops_with_cycles_follow_every_change(self):
+        # posting asks a cached list of the shops with cycles: every change of
+        # a cycle or of its steps is seen by the next posting
+        shop = self.company.id
+        shops = self.Cycle._optical_shop_ids_with_cycles
+        self.assertNotIn(shop, shops())
+        self.invoice()
+        self.assertFalse(self.Enrollment.search([]))
+        cycle = self.Cycle.create(
+            {
+                "name": "Occhiali",
+                "trigger": "invoice_posted",
+                "optical_categories": [Command.set([self.category["spectacles"].id])],
+            }
+        )
+        self.assertNotIn(shop, shops())  # no step yet
+        self.env["optical.cycle.step"].create(
+            {
+                "cycle_id": cycle.id,
+                "name": "week",
+                "delay_count": 1,
+                "delay_unit": "weeks",
+                "channel": "sms",
+                "sms_body": "Ciao {{ object.partner_id.name }}",
+            }
+        )
+        self.assertIn(shop, shops())
+        self.invoice()
+        self.assertEqual(len(self.Enrollment.search([("cycle_id", "=", cycle.id)])), 1)
+        cycle.action_archive()
+        self.assertNotIn(shop, shops())
+        self.invoice()
+        self.assertEqual(len(self.Enrollment.search([("cycle_id", "=", cycle.id)])), 1)
+        cycle.action_unarchive()
+        self.assertIn(shop, shops())
+        self.invoice()
+        self.assertEqual(len(self.Enrollment.search([("cycle_id", "=", cycle.id)])), 2)
+
+    @freeze_time("2026-03-06 10:00:00")
     def test_one_enrollment_per_invoice_whatever_happens(self):
         cycle = self.make_cycle()
         move = self.invoice()
