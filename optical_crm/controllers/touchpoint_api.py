@@ -130,7 +130,8 @@ class OpticalTouchpointApi(http.Controller):
             )
         results = [self._process_row(env, index, row) for index, row in enumerate(rows)]
         partner_ids = {r["partner_id"] for r in results if r.get("partner_id")}
-        # touchpoints weigh in the profile only as purchases from other systems
+        # the batch's profiles, in one pass: touchpoints weigh in the profile
+        # only as purchases from other systems
         env["res.partner"]._optical_refresh_profile(
             partner_ids, parts=["purchases", "contact_lenses"]
         )
@@ -219,7 +220,10 @@ class OpticalTouchpointApi(http.Controller):
                     value=source[:40],
                 )
             )
-        Touchpoint = env["optical.touchpoint"]
+        # the profiles are refreshed once, for the whole batch (see below)
+        Touchpoint = env["optical.touchpoint"].with_context(
+            optical_profile_deferred=True
+        )
         existing = Touchpoint.sudo().search(
             [("source", "=", source), ("external_ref", "=", external_ref)], limit=1
         )

@@ -26,6 +26,17 @@ TOUCHPOINT_KINDS = [
     ("call", "Call"),
     ("message", "Message"),
 ]
+# Fields of a purchase touchpoint that the customer's optical profile reads.
+PROFILE_FIELDS = {
+    "partner_id",
+    "datetime",
+    "kind",
+    "res_model",
+    "amount",
+    "quantity",
+    "product_id",
+    "optical_category",
+}
 # A touchpoint may be dated this much after "now" (clock skew of the sender).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -152,7 +163,42 @@ class OpticalTouchpoint(models.Model):
             if vals.get("product_id") and not vals.get("optical_category"):
                 product = self.env["product.product"].browse(vals["product_id"])
                 vals["optical_category"] = product.sudo().optical_category
-        return super().create(vals_list)
+        touchpoints = super().create(vals_list)
+        touchpoints._optical_refresh_customers(
+            touchpoints._optical_purchases().partner_id
+        )
+        return touchpoints
+
+    def write(self, vals):
+        partners = self._optical_purchases().partner_id
+        res = super().write(vals)
+        if PROFILE_FIELDS & set(vals):
+            self._optical_refresh_customers(
+                partners | self._optical_purchases().partner_id
+            )
+        return res
+
+    def unlink(self):
+        partners = self._optical_purchases().partner_id
+        res = super().unlink()
+        self._optical_refresh_customers(partners)
+        return res
+
+    # ------------------------------------------------------------------ profile
+    def _optical_purchases(self):
+        """Purchases recorded outside Odoo's invoices (imported history, other
+        systems): they count in the customer's optical profile."""
+        return self.filtered(lambda t: t.kind == "purchase" and not t.res_model)
+
+    @api.model
+    def _optical_refresh_customers(self, partners):
+        """The profile of these customers follows their purchases, unless the
+        caller refreshes it once at the end of a batch (context key
+        ``optical_profile_deferred``: the import and the touchpoint API)."""
+        if partners and not self.env.context.get("optical_profile_deferred"):
+            self.env["res.partner"]._optical_refresh_profile(
+                partners.ids, parts=["purchases", "contact_lenses"]
+            )
 
     @api.constrains("datetime", "channel", "kind")
     def _check_touchpoint(self):

@@ -43,6 +43,30 @@ class TestTouchpoint(OpticalCase):
         self.assertEqual(touchpoint.company_id, self.env.company)
         self.assertEqual(self.customer.optical_touchpoint_count, 1)
 
+    def test_purchase_from_another_system_counts_in_the_profile(self):
+        # recorded by hand (a sale of the old till, say): the customer's lifetime
+        # value and last purchase follow it when it is created, changed, deleted
+        form = Form(self.env["optical.touchpoint"].with_user(self.user))
+        form.partner_id = self.customer
+        form.datetime = datetime(2024, 5, 2, 10, 15)
+        form.channel = "store"
+        form.kind = "purchase"
+        form.amount = 120
+        purchase = form.save()
+        self.assertEqual(self.customer.optical_ltv, 120)
+        self.assertEqual(
+            self.customer.optical_last_purchase_date, datetime(2024, 5, 2).date()
+        )
+        purchase.with_user(self.user).amount = 90
+        self.assertEqual(self.customer.optical_ltv, 90)
+        purchase.with_user(self.user).kind = "inquiry"
+        self.assertEqual(self.customer.optical_ltv, 0)
+        self.assertFalse(self.customer.optical_last_purchase_date)
+        purchase.kind = "purchase"
+        self.assertEqual(self.customer.optical_ltv, 90)
+        purchase.sudo().unlink()  # a manager's right
+        self.assertEqual(self.customer.optical_ltv, 0)
+
     def test_rejections_with_reasons(self):
         self._rejected("has no customer", partner_id=False)
         self._rejected("has no date and time", datetime=False)

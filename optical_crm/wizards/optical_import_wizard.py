@@ -814,7 +814,10 @@ class OpticalImportWizard(models.TransientModel):
         )
         state["seen"][base] += 1
         external_ref = f"{base}|{state['seen'][base]}"
-        Touchpoint = self.env["optical.touchpoint"]
+        # the profiles are refreshed once, at the end of the run
+        Touchpoint = self.env["optical.touchpoint"].with_context(
+            optical_profile_deferred=True
+        )
         state["partners"].add(partner.id)
         if Touchpoint.search_count(
             [("source", "=", "import"), ("external_ref", "=", external_ref)]
