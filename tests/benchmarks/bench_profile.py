@@ -193,7 +193,9 @@ def main():
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="reuse the databases kept by --keep (no install, no scale data)",
+        help="reuse the databases kept by --keep (no install, no scale data); "
+        "the same first customers get the new invoices, so their history, and "
+        "the cost of refreshing their profile, grows with each reuse",
     )
     args = parser.parse_args()
     prefix = db_name("bench_profile")
