@@ -182,7 +182,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--partners", type=int, default=scaled(100_000, 5_000))
     parser.add_argument("--lines", type=int, default=scaled(300_000, 15_000))
-    parser.add_argument("--posts", type=int, default=scaled(60, 20))
+    parser.add_argument("--posts", type=int, default=scaled(200, 20))
     parser.add_argument("--warmup", type=int, default=8)
     parser.add_argument(
         "--reference-modules",
