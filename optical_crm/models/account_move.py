@@ -17,7 +17,7 @@ class AccountMove(models.Model):
         sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
         if sales:
             self.env["res.partner"]._optical_refresh_profile(
-                sales.partner_id.ids, parts=sales._optical_profile_parts()
+                sales.partner_id.ids, parts=sales._optical_profile_parts_changed()
             )
             sales.filtered(
                 lambda m: m.move_type == "out_invoice"
@@ -30,7 +30,7 @@ class AccountMove(models.Model):
             lambda m: m.state == "posted" and m.move_type in SALE_TYPES
         )
         partners = was_posted.partner_id
-        parts = was_posted._optical_profile_parts()
+        parts = was_posted._optical_profile_parts_changed()
         res = super().button_draft()
         if was_posted:
             # the purchase is undone: its touchpoint goes (one DELETE; the ORM's
@@ -51,7 +51,7 @@ class AccountMove(models.Model):
             self.env["res.partner"]._optical_refresh_profile(partners.ids, parts=parts)
         return res
 
-    def _optical_profile_parts(self):
+    def _optical_profile_parts_changed(self):
         """The parts of their customers' optical profile that these sale
         documents change (see res.partner._optical_profile_parts)."""
         if any(

@@ -27,7 +27,7 @@ TOUCHPOINT_KINDS = [
     ("message", "Message"),
 ]
 # Fields of a purchase touchpoint that the customer's optical profile reads.
-PROFILE_FIELDS = {
+PURCHASE_PROFILE_FIELDS = {
     "partner_id",
     "datetime",
     "kind",
@@ -172,7 +172,7 @@ class OpticalTouchpoint(models.Model):
     def write(self, vals):
         partners = self._optical_purchases().partner_id
         res = super().write(vals)
-        if PROFILE_FIELDS & set(vals):
+        if PURCHASE_PROFILE_FIELDS & set(vals):
             self._optical_refresh_customers(
                 partners | self._optical_purchases().partner_id
             )

@@ -685,7 +685,7 @@ class ResPartner(models.Model):
             "moves",
             SQL(
                 """
-                SELECT m.id, m.partner_id, m.company_id, m.move_type,
+                SELECT m.id, m.partner_id, m.move_type,
                        COALESCE(m.reversed_entry_id, m.id) AS doc,
                        COALESCE(o.invoice_date, m.invoice_date) AS purchase_date,
                        m.amount_untaxed_signed AS amount

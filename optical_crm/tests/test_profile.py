@@ -253,11 +253,13 @@ class TestProfile(RaisesMixin, AccountTestInvoicingCommon):
         self.assertEqual(
             self._invoice(
                 [(self.frame, 1, 100)], "2024-01-05"
-            )._optical_profile_parts(),
+            )._optical_profile_parts_changed(),
             ["purchases"],
         )
         cl = self._invoice([(self.monthly, 2, 30)], "2024-01-10")
-        self.assertEqual(cl._optical_profile_parts(), ["purchases", "contact_lenses"])
+        self.assertEqual(
+            cl._optical_profile_parts_changed(), ["purchases", "contact_lenses"]
+        )
         late = self._invoice(
             [(self.daily, 4, 25)], "2024-03-10", partner=self.bystander
         )

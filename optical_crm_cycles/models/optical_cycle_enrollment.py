@@ -163,6 +163,8 @@ class OpticalCycleEnrollment(models.Model):
         active = Cycle.search(
             [("company_id", "in", moves.company_id.ids), ("step_ids", "!=", False)]
         )
+        if not active:
+            return
         if invoices:
             cycles = active.filtered(
                 lambda c: c.trigger == "invoice_posted"
