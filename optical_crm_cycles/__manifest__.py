@@ -20,6 +20,7 @@
         "views/optical_cycle_step_views.xml",
         "views/optical_cycle_enrollment_views.xml",
         "views/optical_cycle_execution_views.xml",
+        "views/res_partner_views.xml",
         "views/optical_cycle_wizard_views.xml",
         "views/mailing_mailing_views.xml",
         "views/optical_crm_cycles_menus.xml",

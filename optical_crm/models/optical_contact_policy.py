@@ -31,7 +31,14 @@ EXCLUSION_REASONS = [
 DEFER_REASONS = [
     ("quiet_hours", "Outside the send window"),
     ("throttle", "Hourly limit reached"),
+    ("frequency_cap", "Frequency cap reached"),
+    ("shared_address", "Number or email shared with another customer"),
 ]
+# Service messages are care (exam recall, lens reorder): these verdicts make them
+# wait for their next allowed slot instead of dropping them (see _optical_holds)
+SERVICE_HOLD_REASONS = {"frequency_cap": "frequency_cap", "duplicate": "shared_address"}
+# people sharing one number or email get their service messages a day apart
+SHARED_ADDRESS_GAP = dt.timedelta(days=1)
 ADDRESS_CHANNELS = {"sms": "phone", "phone": "phone", "email": "email"}
 BLACKLIST_CHANNELS = {"sms", "phone", "email"}
 
@@ -101,10 +108,17 @@ class OpticalContactPolicy(models.AbstractModel):
             (allowed unless revoked; blacklists are marketing opt-outs)
         :param company: the sending shop (consents given to it or to every shop)
         :param at: when the message would go (frequency cap window), default now
-        :param cap: apply the frequency cap (marketing only)
+        :param cap: apply the frequency cap
         :return: ``{partner_id: False | reason}``, a reason of EXCLUSION_REASONS;
             people sharing one address: the first (lowest id) is kept, the others
             are ``duplicate``
+
+        The frequency cap, with service first: at most ``optical_cap_count``
+        messages per customer in ``optical_cap_days``. A marketing message counts
+        every message already sent (service ones too: care uses up the room
+        first); a service message counts only the service ones, so promotions
+        never push care out. A service message refused by the cap or by a shared
+        address is held, not dropped (:meth:`_optical_holds`).
         """
         company = company or self.env.company
         at = at or self.env.cr.now().replace(tzinfo=None)
@@ -116,7 +130,8 @@ class OpticalContactPolicy(models.AbstractModel):
         self.env["optical.consent"].flush_model()
         self.env["optical.contact.log"].flush_model()
         marketing = purpose == "marketing"
-        cap_count = company.optical_cap_count if marketing and cap else 0
+        capped = cap and purpose in ("marketing", "service")
+        cap_count = company.optical_cap_count if capped else 0
         since = at - dt.timedelta(days=company.optical_cap_days or 30)
         rows = self.env.execute_query(
             SQL(
@@ -128,7 +143,8 @@ class OpticalContactPolicy(models.AbstractModel):
                                WHERE b.email = p.email_normalized AND b.active),
                        CASE WHEN %(cap)s > 0 THEN (
                            SELECT COUNT(*) FROM optical_contact_log l
-                            WHERE l.partner_id = p.id AND l.purpose = 'marketing'
+                            WHERE l.partner_id = p.id
+                              AND (%(marketing)s OR l.purpose = %(purpose)s)
                               AND l.is_control IS NOT TRUE
                               AND l.datetime > %(since)s AND l.datetime <= %(at)s)
                        ELSE 0 END
@@ -149,6 +165,7 @@ class OpticalContactPolicy(models.AbstractModel):
                 cap=cap_count,
                 since=since,
                 at=at,
+                marketing=marketing,
             )
         )
         address_kind = ADDRESS_CHANNELS.get(channel)
@@ -181,6 +198,54 @@ class OpticalContactPolicy(models.AbstractModel):
                 seen.add(address)
             result[pid] = reason
         return result
+
+    # ------------------------------------------------------------------ hold
+    @api.model
+    def _optical_holds(self, purpose, reason):
+        """Whether a refusal only makes the message wait: a service message held
+        by the frequency cap or by an address shared with another customer.
+        Returns the defer reason (see DEFER_REASONS) or False."""
+        return purpose == "service" and SERVICE_HOLD_REASONS.get(reason) or False
+
+    @api.model
+    def _optical_hold_until(self, partners, reason, company, at):
+        """When the held service messages of ``partners`` may go, already inside
+        the send window: ``{partner_id: datetime or False}`` (naive UTC; False
+        when the window has no opening in three weeks).
+
+        Frequency cap: when the oldest service message that fills the cap
+        leaves the period. Shared address: a day later (one of them a day)."""
+        if not partners:
+            return {}
+        if reason == "frequency_cap" and company.optical_cap_count:
+            days = dt.timedelta(days=company.optical_cap_days or 30)
+            self.env["optical.contact.log"].flush_model()
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT pid, (
+                        SELECT l.datetime FROM optical_contact_log l
+                         WHERE l.partner_id = pid AND l.purpose = 'service'
+                           AND l.is_control IS NOT TRUE
+                           AND l.datetime > %(since)s AND l.datetime <= %(at)s
+                         ORDER BY l.datetime DESC
+                         OFFSET %(offset)s LIMIT 1)
+                      FROM unnest(%(ids)s::int[]) AS pid
+                    """,
+                    since=at - days,
+                    at=at,
+                    offset=company.optical_cap_count - 1,
+                    ids=partners.ids,
+                )
+            )
+            wanted = {
+                pid: max(at, oldest + days) if oldest else at for pid, oldest in rows
+            }
+        else:
+            wanted = dict.fromkeys(partners.ids, at + SHARED_ADDRESS_GAP)
+        ids = list(wanted)
+        slots = self._optical_next_send_slots(company, [wanted[pid] for pid in ids])
+        return dict(zip(ids, slots, strict=True))
 
     # ------------------------------------------------------------------ when
     @api.model

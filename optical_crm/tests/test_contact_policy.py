@@ -162,7 +162,7 @@ class TestScreen(PolicyCase):
         self.assertFalse(self.screen(self.anna, at=now)[self.anna.id])
         self.log(self.anna, now - dt.timedelta(days=2))
         self.assertEqual(self.screen(self.anna, at=now)[self.anna.id], "frequency_cap")
-        # the cap is on marketing only, and can be switched off
+        # promotions never cap a service message; the cap can be switched off
         self.assertFalse(
             self.Policy._optical_screen(self.anna, "sms", "service", at=now)[
                 self.anna.id
@@ -171,6 +171,36 @@ class TestScreen(PolicyCase):
         self.assertFalse(self.screen(self.anna, at=now, cap=False)[self.anna.id])
         self.company.optical_cap_count = 0
         self.assertFalse(self.screen(self.anna, at=now)[self.anna.id])
+
+    def test_service_first_in_the_cap(self):
+        now = dt.datetime(2026, 3, 10, 10, 0)
+        self.company.optical_cap_count = 1
+        self.log(self.anna, now - dt.timedelta(days=3), purpose="service")
+        # care uses up the room first: no promotion this month
+        self.assertEqual(self.screen(self.anna, at=now)[self.anna.id], "frequency_cap")
+        # promotions never push care out: Bruno got one, his reminder may go
+        self.log(self.bruno, now - dt.timedelta(days=3))
+        service = self.Policy._optical_screen(
+            self.anna | self.bruno, "sms", "service", company=self.company, at=now
+        )
+        self.assertFalse(service[self.bruno.id])
+        # a service message capped by service ones is held, not dropped, until
+        # the oldest of them leaves the period
+        self.assertEqual(service[self.anna.id], "frequency_cap")
+        self.assertEqual(
+            self.Policy._optical_holds("service", "frequency_cap"), "frequency_cap"
+        )
+        self.assertEqual(
+            self.Policy._optical_holds("service", "duplicate"), "shared_address"
+        )
+        self.assertFalse(self.Policy._optical_holds("marketing", "frequency_cap"))
+        self.assertFalse(self.Policy._optical_holds("service", "no_address"))
+        until = self.Policy._optical_hold_until(
+            self.anna, "frequency_cap", self.company, now
+        )
+        # 7 March + 30 days = Easter Monday (holiday): Tuesday 7 April, 9:00 in
+        # Rome (7:00 UTC, summer time)
+        self.assertEqual(until[self.anna.id], dt.datetime(2026, 4, 7, 7, 0))
 
     def test_settings_are_checked(self):
         with self.assertRaises(ValidationError):

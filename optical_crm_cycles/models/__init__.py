@@ -2,8 +2,12 @@ from . import optical_cycle_category
 from . import optical_cycle
 from . import optical_cycle_step
 from . import optical_cycle_enrollment
+from . import optical_cycle_enrollment_source
 from . import optical_cycle_execution
+from . import optical_cycle_execution_hold
 from . import account_move
 from . import optical_exam
+from . import optical_prescription
 from . import mailing_mailing
 from . import mail_activity
+from . import res_partner

@@ -8,7 +8,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .optical_cycle_execution import EXIT_REASONS
+from .optical_cycle_execution import EXIT_REASONS, REVIVABLE_REASONS
 
 SOURCE_MODELS = [
     ("account.move", "Invoice"),
@@ -16,11 +16,12 @@ SOURCE_MODELS = [
     ("optical.prescription", "Prescription"),
     ("res.partner", "Customer"),
 ]
-# exits that mean the trigger itself did not (or no longer) happen: a later
-# re-post of the same invoice brings the enrollment back, and they do not count
-# for the re-entry policy
-VOID_REASONS = ("invoice_draft", "invoice_cancelled", "invoice_credited")
-REVIVABLE_REASONS = ("invoice_draft", "invoice_cancelled")
+# exits that mean the trigger itself did not (or no longer) happen: they do not
+# count for the re-entry policy; the revivable ones (see optical_cycle_execution)
+# come back when the same document enrolls the same customer again
+VOID_REASONS = REVIVABLE_REASONS + ("invoice_credited",)
+# what resetting an invoice to draft or cancelling it writes
+RESET_REASONS = ("invoice_draft", "invoice_cancelled")
 
 # Send-window slots already computed: {(db, company, calendar, write_date, holidays,
 # datetime): (slot, computed_at)}. All invoices posted on a day share the few
@@ -105,9 +106,10 @@ class OpticalCycleEnrollment(models.Model):
     def init(self):
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS optical_cycle_enrollment_source_uniq
+            DROP INDEX IF EXISTS optical_cycle_enrollment_source_uniq;
+            CREATE UNIQUE INDEX IF NOT EXISTS optical_cycle_enrollment_doc_partner_uniq
                 ON optical_cycle_enrollment
-                   (cycle_id, source_ref, COALESCE(source_key, ''));
+                   (cycle_id, source_ref, COALESCE(source_key, ''), partner_id);
             CREATE UNIQUE INDEX IF NOT EXISTS optical_cycle_enrollment_once_uniq
                 ON optical_cycle_enrollment (cycle_id, partner_id) WHERE reentry_once;
             CREATE INDEX IF NOT EXISTS optical_cycle_enrollment_cycle_partner_idx
@@ -172,9 +174,13 @@ class OpticalCycleEnrollment(models.Model):
             )
             new = []
             if cycles:
-                new = self._optical_enroll(
+                result = self._optical_enroll(
                     cycles._optical_invoice_candidates(invoices)
-                )["enrollments"]
+                )
+                new = result["enrollments"]
+                # re-posted after a reset: what the new posting no longer enrolls
+                # (another customer, lines that no longer match) says why
+                self._optical_supersede(invoices, cycles, new + result["known"])
             # bought again: earlier enrollments of these customers may stop
             self._optical_check_exits(
                 self._optical_pending_ids(
@@ -215,7 +221,7 @@ class OpticalCycleEnrollment(models.Model):
                 now=now,
                 uid=self.env.uid,
                 ids=enrollments.ids,
-                void=list(REVIVABLE_REASONS),
+                void=list(RESET_REASONS),
             )
         )
         self.env.cr.execute(
@@ -231,7 +237,7 @@ class OpticalCycleEnrollment(models.Model):
                 now=now,
                 uid=self.env.uid,
                 ids=enrollments.ids,
-                void=list(REVIVABLE_REASONS),
+                void=list(RESET_REASONS),
             )
         )
         Execution.invalidate_model()
@@ -239,6 +245,9 @@ class OpticalCycleEnrollment(models.Model):
 
     @api.model
     def _optical_on_exams_done(self, exams):
+        # an exam moved to another customer or another date: what it enrolled
+        # before stops, then the exam enrolls as it is now
+        self._optical_follow_sources(exams)
         cycles = self.env["optical.cycle"].search(
             [
                 ("trigger", "=", "exam_done"),
@@ -323,7 +332,13 @@ class OpticalCycleEnrollment(models.Model):
             scheduled_at, state, reason)], "existing": n, "reentry": n}``
         """
         now = now or fields.Datetime.now()
-        result = {"enrollments": [], "plan": [], "existing": 0, "reentry": 0}
+        result = {
+            "enrollments": [],
+            "known": [],
+            "plan": [],
+            "existing": 0,
+            "reentry": 0,
+        }
         kept = []
         by_cycle = defaultdict(list)
         for candidate in candidates:
@@ -340,14 +355,14 @@ class OpticalCycleEnrollment(models.Model):
         kept.sort(key=lambda c: (c["cycle"].id, c["partner_id"], c["trigger_date"]))
         for candidate in kept:
             cycle = candidate["cycle"]
-            key = (cycle.id, candidate["source_ref"], candidate["source_key"] or "")
             pair = (cycle.id, candidate["partner_id"])
-            known = history["sources"].get(key)
+            known = history["sources"].get(self._optical_key(candidate))
             if known:
                 if known["revivable"]:
                     revive.append((known["id"], candidate))
                 else:
                     result["existing"] += 1
+                    result["known"].append(known["id"])
                 continue
             dates = history["dates"][pair]
             if dates and cycle.reentry_policy == "never":
@@ -368,17 +383,24 @@ class OpticalCycleEnrollment(models.Model):
             return result
         inserted = self._optical_insert(to_insert, now)
         if revive:
-            self._optical_revive([enrollment_id for enrollment_id, _c in revive], now)
+            self._optical_revive(revive, now)
         items = inserted + revive
         plan = self._optical_plan(items, now)
         self.env["optical.cycle.execution"]._optical_insert_plan(plan, now)
+        if revive:
+            # steps already sent before the reset stay sent (never twice): a
+            # revived enrollment may have nothing left
+            self._optical_close_finished(
+                [enrollment_id for enrollment_id, _c in revive]
+            )
         result["plan"] = [row[2:] for row in plan]
         result["enrollments"] = [enrollment_id for enrollment_id, _c in items]
         return result
 
     @api.model
     def _optical_history(self, candidates):
-        """Existing enrollments of the candidates' (cycle, customer) pairs."""
+        """Existing enrollments of the candidates' (cycle, customer) pairs and of
+        their source documents (``sources``, by :meth:`_optical_key`)."""
         self.flush_model()
         self.env["optical.cycle.execution"].flush_model(["state", "reason"])
         cycles = list({c["cycle"].id for c in candidates})
@@ -389,9 +411,11 @@ class OpticalCycleEnrollment(models.Model):
                 """
                 SELECT en.id, en.cycle_id, en.partner_id, en.source_ref,
                        COALESCE(en.source_key, ''), en.trigger_date, en.stop_reason,
-                       EXISTS (SELECT 1 FROM optical_cycle_execution x
-                                WHERE x.enrollment_id = en.id AND x.state = 'cancelled'
-                                  AND x.reason = ANY(%(revivable)s))
+                       (en.state = 'stopped' AND en.stop_reason = ANY(%(revivable)s))
+                       OR EXISTS (SELECT 1 FROM optical_cycle_execution x
+                                   WHERE x.enrollment_id = en.id
+                                     AND x.state = 'cancelled'
+                                     AND x.reason = ANY(%(revivable)s))
                   FROM optical_cycle_enrollment en
                  WHERE en.cycle_id = ANY(%(cycles)s)
                    AND (en.partner_id = ANY(%(partners)s)
@@ -408,7 +432,7 @@ class OpticalCycleEnrollment(models.Model):
         dates = defaultdict(list)
         for row in rows:
             enrollment_id, cycle_id, partner_id, ref, key, date, reason, revivable = row
-            sources[(cycle_id, ref, key)] = {
+            sources[(cycle_id, ref, key, partner_id)] = {
                 "id": enrollment_id,
                 "revivable": revivable,
             }
@@ -449,34 +473,58 @@ class OpticalCycleEnrollment(models.Model):
                      create_uid, create_date, write_uid, write_date)
                 VALUES %s
                 ON CONFLICT DO NOTHING
-                RETURNING id, cycle_id, source_ref, COALESCE(source_key, '')
+                RETURNING id, cycle_id, source_ref, COALESCE(source_key, ''), partner_id
                 """,
                 values,
             )
         )
-        by_key = {
-            (c["cycle"].id, c["source_ref"], c["source_key"] or ""): c
-            for c in candidates
-        }
+        by_key = {self._optical_key(c): c for c in candidates}
         self.invalidate_model()
         return [
-            (enrollment_id, by_key[(cycle_id, ref, key)])
-            for enrollment_id, cycle_id, ref, key in rows
+            (enrollment_id, by_key[(cycle_id, ref, key, partner_id)])
+            for enrollment_id, cycle_id, ref, key, partner_id in rows
         ]
 
     @api.model
-    def _optical_revive(self, enrollment_ids, now):
+    def _optical_key(self, candidate):
+        """What identifies an enrollment: cycle, source document (and date, for
+        date-based triggers) and customer."""
+        return (
+            candidate["cycle"].id,
+            candidate["source_ref"],
+            candidate["source_key"] or "",
+            candidate["partner_id"],
+        )
+
+    @api.model
+    def _optical_revive(self, items, now):
+        """Enrollments stopped because their document was reset or changed run
+        again, from the document as it is now (its date, its lines).
+
+        :param items: ``[(enrollment_id, candidate)]``
+        """
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s::date, %s)",
+                enrollment_id,
+                candidate["trigger_date"],
+                candidate["watch_categories"] or None,
+            )
+            for enrollment_id, candidate in items
+        )
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE optical_cycle_enrollment
+                UPDATE optical_cycle_enrollment en
                    SET state = 'running', stop_reason = NULL, stop_date = NULL,
+                       trigger_date = v.trigger_date, watch_categories = v.watch,
                        write_date = %s, write_uid = %s
-                 WHERE id = ANY(%s)
+                  FROM (VALUES %s) AS v(id, trigger_date, watch)
+                 WHERE en.id = v.id
                 """,
                 now,
                 self.env.uid,
-                enrollment_ids,
+                values,
             )
         )
         self.invalidate_model()

@@ -27,7 +27,17 @@ EXIT_REASONS = [
     ("invoice_cancelled", "Invoice cancelled"),
     ("invoice_credited", "Invoice fully credited"),
     ("cycle_archived", "Cycle archived"),
+    ("customer_changed", "Document moved to another customer"),
+    ("document_changed", "Document changed: no longer matches the cycle"),
 ]
+# exits of a document that was reset or changed: when the same document enrolls
+# the same customer again, the enrollment comes back (steps already sent stay sent)
+REVIVABLE_REASONS = (
+    "invoice_draft",
+    "invoice_cancelled",
+    "customer_changed",
+    "document_changed",
+)
 # exits that concern one step (the ones marked "skip if bought again"), the
 # others stop every pending step of the enrollment
 STEP_EXITS = ("repurchased", "newer_exam")
@@ -245,10 +255,10 @@ class OpticalCycleExecution(models.Model):
                        state = EXCLUDED.state, reason = EXCLUDED.reason,
                        write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
                  WHERE optical_cycle_execution.state = 'cancelled'
-                   AND optical_cycle_execution.reason IN
-                       ('invoice_draft', 'invoice_cancelled')
+                   AND optical_cycle_execution.reason = ANY(%s)
                 """,
                 values,
+                list(REVIVABLE_REASONS),
             )
         )
         self.invalidate_model()
@@ -527,7 +537,10 @@ class OpticalCycleExecution(models.Model):
         for company in live.company_id:
             ready = live.filtered(lambda x, c=company: x.company_id == c)
             ready = ready._optical_hold(company, now)
-            steps = ready.step_id.sorted(lambda s: (s.cycle_id.id, s.sequence, s.id))
+            # service first: what it sends counts against the cap of promotions
+            steps = ready.step_id.sorted(
+                lambda s: (s.purpose != "service", s.cycle_id.id, s.sequence, s.id)
+            )
             for step in steps:
                 ready.filtered(lambda x, s=step: x.step_id == s)._optical_send_step(
                     step, company, now
@@ -545,7 +558,9 @@ class OpticalCycleExecution(models.Model):
         messages = self.filtered(lambda x: x.channel != "phone")
         quota = Policy._optical_hourly_quota(company, now)
         if quota is not None and len(messages) > quota:
-            surplus = messages.sorted(lambda x: (x.scheduled_at, x.id))[quota:]
+            surplus = messages.sorted(
+                lambda x: (x.step_id.purpose != "service", x.scheduled_at, x.id)
+            )[quota:]
             next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(
                 hours=1
             )
@@ -561,10 +576,11 @@ class OpticalCycleExecution(models.Model):
         if not self:
             return
         Enrollment = self.env["optical.cycle.enrollment"]
-        verdicts = self.env["optical.contact.policy"]._optical_screen(
+        Policy = self.env["optical.contact.policy"]
+        verdicts = Policy._optical_screen(
             self.partner_id, step.channel, step.purpose, company=company, at=now
         )
-        exits, skips = {}, defaultdict(list)
+        exits, skips, holds = {}, defaultdict(list), defaultdict(list)
         to_send = self.browse()
         seen = set()
         for execution in self.sorted("id"):
@@ -573,6 +589,8 @@ class OpticalCycleExecution(models.Model):
                 exits[execution.enrollment_id.id] = "opt_out"
             elif reason == "archived":
                 exits[execution.enrollment_id.id] = "partner_archived"
+            elif reason and Policy._optical_holds(step.purpose, reason):
+                holds[reason].append(execution.id)
             elif reason:
                 skips[reason].append(execution.id)
             elif execution.partner_id.id in seen:
@@ -584,6 +602,8 @@ class OpticalCycleExecution(models.Model):
             Enrollment._optical_stop(exits)
         for reason, ids in skips.items():
             self.browse(ids)._optical_close("skipped", reason)
+        for reason, ids in holds.items():
+            self.browse(ids)._optical_hold_back(reason, company, now)
         if not to_send:
             return
         if step.channel == "phone":

@@ -16,9 +16,16 @@ class OpticalExam(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"state", "date"} & set(vals):
+        if {"state", "date", "partner_id"} & set(vals):
             self._optical_cycles_exam_done()
         return res
+
+    def unlink(self):
+        # the exam is gone: the messages it planned no longer have a reason
+        self.env["optical.cycle.enrollment"].sudo()._optical_follow_sources(
+            self.sudo(), deleted=True
+        )
+        return super().unlink()
 
     def _optical_cycles_exam_done(self):
         done = self

@@ -5,3 +5,5 @@ from . import test_i18n
 from . import test_security_cycles
 from . import test_cycle_tour
 from . import test_attribution
+from . import test_document_changes
+from . import test_care_not_dropped
