@@ -28,8 +28,11 @@ class ResCompany(models.Model):
     optical_cap_count = fields.Integer(
         string="Frequency cap (messages)",
         default=2,
-        help="At most this many marketing messages per customer, across every "
-        "campaign and cycle, in the period below. 0 disables the cap.",
+        help="At most this many messages per customer, across every campaign and "
+        "cycle, in the period below. 0 disables the cap. Service messages come "
+        "first: they count against the cap of promotions, while only other service "
+        "messages can hold one back, and then it waits for room instead of being "
+        "dropped.",
     )
     optical_cap_days = fields.Integer(string="Frequency cap (days)", default=30)
     optical_hourly_limit = fields.Integer(

@@ -75,6 +75,27 @@ class TestCareNotDropped(CyclesCase):
             self.dispatch(NOW)
         self.assertEqual(self.execution(self.service, self.bruno).state, "sent")
 
+    def test_service_goes_first_in_the_hourly_limit(self):
+        with freeze_time(NOW):
+            later_service = self.make_cycle(
+                [
+                    {
+                        "name": "now",
+                        "delay_count": 0,
+                        "delay_unit": "days",
+                        "purpose": "service",
+                    }
+                ],
+                name="Richiamo bis",
+            )
+            self.company.optical_hourly_limit = 2
+            self.invoice(self.anna)  # three messages due, room for two
+            self.dispatch(NOW)
+        self.assertEqual(self.execution(self.service, self.anna).state, "sent")
+        self.assertEqual(self.execution(later_service, self.anna).state, "sent")
+        promo = self.execution(self.promo, self.anna)
+        self.assertEqual((promo.state, promo.defer_reason), ("scheduled", "throttle"))
+
     def test_capped_reminder_waits_for_room(self):
         self.company.write({"optical_cap_count": 1, "optical_cap_days": 30})
         last = NOW - dt.timedelta(days=10)
