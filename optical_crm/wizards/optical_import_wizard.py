@@ -819,8 +819,8 @@ class OpticalImportWizard(models.TransientModel):
             optical_profile_deferred=True
         )
         state["partners"].add(partner.id)
-        if Touchpoint.search_count(
-            [("source", "=", "import"), ("external_ref", "=", external_ref)]
+        if Touchpoint._optical_find_existing(
+            self.env.company, "import", [external_ref]
         ):
             return "unchanged", _("Already imported.")
         Touchpoint.create(
