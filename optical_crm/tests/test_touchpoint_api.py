@@ -251,11 +251,17 @@ class TestTouchpointApiShops(HttpCase):
         # shop B's system uses the same reference for its own customer
         second = self._post(
             self.shop_b,
-            [self._row("chat-1", {"name": "Bruno Verdi", "email": "bruno@example.com"})],
+            [
+                self._row(
+                    "chat-1", {"name": "Bruno Verdi", "email": "bruno@example.com"}
+                )
+            ],
         )
         [result] = second["results"]
         self.assertEqual(result["status"], "accepted", result)
-        self.assertNotEqual(result["touchpoint_id"], first["results"][0]["touchpoint_id"])
+        self.assertNotEqual(
+            result["touchpoint_id"], first["results"][0]["touchpoint_id"]
+        )
         self.assertNotEqual(result["partner_id"], self.anna.id)
         touchpoints = self.env["optical.touchpoint"].search(
             [("source", "=", "chat"), ("external_ref", "=", "chat-1")]
@@ -266,7 +272,9 @@ class TestTouchpointApiShops(HttpCase):
             again = self._post(shop, [self._row("chat-1", {"ref": "whatever"})])
             [row] = again["results"]
             self.assertEqual(row["status"], "duplicate")
-            self.assertEqual(row["touchpoint_id"], answer["results"][0]["touchpoint_id"])
+            self.assertEqual(
+                row["touchpoint_id"], answer["results"][0]["touchpoint_id"]
+            )
             self.assertEqual(row["partner_id"], answer["results"][0]["partner_id"])
         # Odoo's own records (exams, invoices) are unique per shop as well
         Touchpoint = self.env["optical.touchpoint"]
@@ -325,7 +333,9 @@ class TestTouchpointApiShops(HttpCase):
             self.env["optical.touchpoint"].search([("partner_id", "=", self.gone.id)])
         )
         self.assertEqual(
-            self.env["res.partner"].search_count([("email", "=", "gino.neri@example.com")]),
+            self.env["res.partner"].search_count(
+                [("email", "=", "gino.neri@example.com")]
+            ),
             0,
             "no active duplicate of the archived customer",
         )
