@@ -171,6 +171,47 @@ class TestImport(OpticalCase):
         with self.assertRaisesRegex(UserError, "larger than 20 MB"):
             big.action_check()
 
+    def test_customers_of_another_shop_are_not_matched(self):
+        """A user working in two shops imports into the current one only."""
+        shop_b = self.env["res.company"].create({"name": "Ottica B"})
+        self.env.user.company_ids |= shop_b
+        bruno = self.env["res.partner"].create(
+            {
+                "name": "Bruno Neri",
+                "ref": "B001",
+                "email": "bruno@example.com",
+                "company_id": shop_b.id,
+            }
+        )
+        Wizard = self.env["optical.import.wizard"].with_context(
+            allowed_company_ids=[self.env.company.id, shop_b.id]
+        )
+        purchases = Wizard.create(
+            {
+                "import_type": "purchases",
+                "data_file": base64.b64encode(
+                    b"Codice cliente;Data;Descrizione\r\nB001;01/02/2024;Montatura\r\n"
+                ),
+            }
+        )
+        purchases.action_import()
+        self.assertEqual(purchases.count_rejected, 1)
+        self.assertIn("no customer with code B001", purchases.line_ids.message)
+        self.assertFalse(bruno.optical_touchpoint_ids)
+        customers = Wizard.create(
+            {
+                "import_type": "customers",
+                "data_file": base64.b64encode(
+                    b"Codice cliente;Cognome;Nome;E-mail\r\n"
+                    b"B001;Neri;Bruno;bruno@example.com\r\n"
+                ),
+            }
+        )
+        customers.action_import()
+        self.assertEqual(customers.count_new, 1)
+        self.assertEqual(len(self._partners(["B001"])), 2)
+        self.assertEqual(bruno.company_id, shop_b)
+
     def test_existing_values_are_kept(self):
         existing = self.env["res.partner"].create(
             {"name": "Mario Rossi", "email": "mario@example.com", "city": "Imola"}

@@ -284,11 +284,17 @@ class OpticalImportWizard(models.TransientModel):
             )
         )
 
+    def _shop_customers(self):
+        """The customers a file imported in the current shop may be matched
+        with: shared ones and the shop's own (never another shop's, even for
+        a user who works in several)."""
+        return [("company_id", "in", [False, self.env.company.id])]
+
     def _find_customer(self, code, label):
         partner = (
             self.env["res.partner"]
             .with_context(active_test=False)
-            .search([("ref", "=", code)], limit=2)
+            .search(self._shop_customers() + [("ref", "=", code)], limit=2)
         )
         if not partner:
             raise RowError(
@@ -490,7 +496,7 @@ class OpticalImportWizard(models.TransientModel):
 
     def _match_customer(self, code, vals):
         Partner = self.env["res.partner"].with_context(active_test=False)
-        partner = Partner.search([("ref", "=", code)], limit=2)
+        partner = Partner.search(self._shop_customers() + [("ref", "=", code)], limit=2)
         if len(partner) > 1:
             raise RowError(
                 self.env._("Several customers already have code %(code)s.", code=code)
@@ -505,7 +511,8 @@ class OpticalImportWizard(models.TransientModel):
         ):
             if vals.get(fname):
                 found = Partner.search(
-                    [(domain_field, "=", vals[fname]), ("ref", "in", (False, ""))],
+                    self._shop_customers()
+                    + [(domain_field, "=", vals[fname]), ("ref", "in", (False, ""))],
                     limit=2,
                 )
                 if len(found) == 1:
