@@ -9,12 +9,17 @@ and a JSON body ``{"touchpoints": [row, ...]}`` (or a bare list of rows). A row:
      "customer": {"ref": "C0042", "email": "anna@example.com",
                   "mobile": "+393331234567", "name": "Anna Bianchi"}}
 
-The customer is matched by reference (the partner's Reference field), then email,
-then mobile number (E.164); when nothing matches and a name is given, the customer
-is created once (a second row for the same person reuses it). Each row is answered
-on its own: ``accepted``, ``duplicate`` (same source and external_ref already
-recorded: nothing changed) or ``rejected`` with the reason. A rejected row writes
-nothing.
+The key's user works in its own shop (its main company) only: touchpoints are
+recorded for that shop, ``(source, external_ref)`` is unique per shop, and the
+customer is matched among the active customers that user may see in that shop
+(shared customers and the shop's own), never another shop's. The customer is
+matched by reference (the partner's Reference field), then email, then mobile
+number (E.164); when nothing matches and a name is given, the customer is created
+once, for the shop (a second row for the same person reuses it). Each row is
+answered on its own: ``accepted``, ``duplicate`` (same source and external_ref
+already recorded by the shop: nothing changed) or ``rejected`` with the reason. A
+rejected row writes nothing. The sources our addons write themselves (``odoo``,
+``import``... see ``optical.touchpoint._optical_internal_sources``) are refused.
 """
 
 import json
@@ -27,6 +32,7 @@ import psycopg2
 from odoo import http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
+from odoo.osv import expression
 from odoo.tools import email_normalize
 
 from .throttle import throttled
@@ -35,7 +41,6 @@ _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 MAX_ROWS = 500
-RESERVED_SOURCES = ("odoo", "import")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 TEXT_LIMITS = {
     "external_ref": 128,
@@ -90,6 +95,9 @@ class OpticalTouchpointApi(http.Controller):
                 headers=[("WWW-Authenticate", 'Bearer realm="optical_crm"')],
             )
         request.update_env(user=uid)
+        # the key works in its user's shop only: record rules, matching and
+        # uniqueness follow that one company
+        request.update_context(allowed_company_ids=request.env.user.company_id.ids)
         env = request.env
         if not env.user.has_group("optical_crm.group_optical_user"):
             return self._error(
@@ -211,12 +219,11 @@ class OpticalTouchpointApi(http.Controller):
             raise RowRejected(env._("The row is not a JSON object."))
         external_ref = self._text(env, row, "external_ref", required=True)
         source = (self._text(env, row, "source") or "api").lower()
-        if not SOURCE_RE.match(source) or source in RESERVED_SOURCES:
+        if not SOURCE_RE.match(source):
             raise RowRejected(
                 env._(
                     "'source' %(value)s is not allowed: use a short lower-case "
-                    "name of your system (letters, digits, '-', '_', '.'), not "
-                    "'odoo' or 'import'.",
+                    "name of your system (letters, digits, '-', '_', '.').",
                     value=source[:40],
                 )
             )
@@ -224,9 +231,19 @@ class OpticalTouchpointApi(http.Controller):
         Touchpoint = env["optical.touchpoint"].with_context(
             optical_profile_deferred=True
         )
-        existing = Touchpoint.sudo().search(
-            [("source", "=", source), ("external_ref", "=", external_ref)], limit=1
-        )
+        reserved = Touchpoint._optical_internal_sources()
+        if source in reserved:
+            raise RowRejected(
+                env._(
+                    "'source' %(value)s is reserved for what Odoo records itself "
+                    "(%(reserved)s): name your own system instead.",
+                    value=source,
+                    reserved=", ".join(sorted(reserved)),
+                )
+            )
+        existing = Touchpoint._optical_find_existing(
+            env.company, source, [external_ref]
+        )[:1]
         if existing:
             return {
                 "status": "duplicate",
@@ -265,7 +282,9 @@ class OpticalTouchpointApi(http.Controller):
                     "'email' or 'mobile'."
                 )
             )
-        Partner = env["res.partner"].sudo().with_context(active_test=False)
+        # the customers this user may see in its shop, never another shop's
+        Partner = env["res.partner"]
+        in_shop = [("company_id", "in", [False, env.company.id])]
         ref = self._text(env, customer, "ref")
         email_raw = self._text(env, customer, "email")
         mobile_raw = self._text(env, customer, "mobile")
@@ -301,9 +320,9 @@ class OpticalTouchpointApi(http.Controller):
         ):
             if not value:
                 continue
-            found = Partner.search([(field, "=", value)], limit=2)
+            found = Partner.search(in_shop + [(field, "=", value)], limit=2)
             if len(found) == 1:
-                return found.with_env(env), False
+                return found, False
             if len(found) > 1:
                 raise RowRejected(
                     env._(
@@ -313,6 +332,27 @@ class OpticalTouchpointApi(http.Controller):
                         value=value[:64],
                     )
                 )
+        archived = Partner.with_context(active_test=False).search_count(
+            in_shop
+            + [("active", "=", False)]
+            + expression.OR(
+                [(field, "=", value)]
+                for field, value in (
+                    ("ref", ref),
+                    ("email_normalized", email),
+                    ("phone_sanitized", mobile),
+                )
+                if value
+            ),
+            limit=1,
+        )
+        if archived:
+            raise RowRejected(
+                env._(
+                    "The customer with this ref, email or mobile is archived: "
+                    "restore the customer in Odoo first."
+                )
+            )
         if not name:
             raise RowRejected(
                 env._(
@@ -331,6 +371,7 @@ class OpticalTouchpointApi(http.Controller):
                     "mobile": mobile,
                     "is_company": False,
                     "customer_rank": 1,
+                    "company_id": env.company.id,
                 }
             )
         )

@@ -1,6 +1,6 @@
 from odoo import api, models, tools
 
-from .optical_health_mixin import NO_HEALTH_CONTEXT
+from .optical_health_mixin import health_data_locked
 
 HEALTH_GROUP = "optical_crm.group_optical_optometrist"
 
@@ -49,6 +49,7 @@ class MailRenderMixin(models.AbstractModel):
         health, leads = self._optical_health_fields()
         if model in health:
             # a document about the prescription or exam itself, by its optometrist
+            # (inside another message's rendering, the lock still holds)
             return super()._render_template(
                 template_src, model, res_ids, engine, add_context, options
             )
@@ -57,6 +58,7 @@ class MailRenderMixin(models.AbstractModel):
             self.env[name].invalidate_model()
         for name, fnames in leads:
             self.env[name].invalidate_model(list(fnames))
-        return super(
-            MailRenderMixin, self.with_context(**{NO_HEALTH_CONTEXT: True})
-        )._render_template(template_src, model, res_ids, engine, add_context, options)
+        with health_data_locked():
+            return super()._render_template(
+                template_src, model, res_ids, engine, add_context, options
+            )

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -91,11 +92,15 @@ class OpticalTouchpoint(models.Model):
         default=lambda self: self.env.company,
     )
 
+    # per shop: two shops' systems may use the same references. The name is
+    # kept so that updating the module replaces the former unique(source,
+    # external_ref) in place (Odoo compares the definitions).
     _sql_constraints = [
         (
             "source_external_ref_unique",
-            "unique(source, external_ref)",
-            "A touchpoint with this source and external reference already exists.",
+            "unique(company_id, source, external_ref)",
+            "A touchpoint with this source and external reference already exists "
+            "in this shop.",
         )
     ]
 
@@ -216,25 +221,54 @@ class OpticalTouchpoint(models.Model):
                 raise ValidationError(error)
 
     @api.model
+    def _optical_internal_sources(self):
+        """Sources our addons write themselves: no other system may use them
+        (the touchpoint API refuses them). Addons writing touchpoints of their
+        own extend this set."""
+        return {"odoo", "import", "demo"}
+
+    @api.model
+    def _optical_find_existing(self, company, source, external_refs):
+        """The touchpoints of ``company`` already recorded with ``source`` and one
+        of ``external_refs`` (every touchpoint of the shop, whatever the caller
+        may read: the key is unique per shop)."""
+        return self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("source", "=", source),
+                ("external_ref", "in", list(external_refs)),
+            ]
+        )
+
+    @api.model
     def _record_once(self, vals_list):
-        """Create the touchpoints whose (source, external_ref) is not recorded yet.
+        """Create the touchpoints whose (shop, source, external_ref) is not
+        recorded yet.
 
         For touchpoints of Odoo documents (invoices, exams): posting or saving the
         same document again records nothing new. Returns the created records.
         """
-        refs = {(v.get("source", "odoo"), v["external_ref"]) for v in vals_list}
-        existing = self.sudo().search_fetch(
-            [
-                ("source", "in", list({source for source, _ref in refs})),
-                ("external_ref", "in", [ref for _source, ref in refs]),
-            ],
-            ["source", "external_ref"],
-        )
-        done = {(t.source, t.external_ref) for t in existing}
+
+        def key(vals):
+            return (
+                vals.get("company_id") or self.env.company.id,
+                vals.get("source", "odoo"),
+                vals["external_ref"],
+            )
+
+        refs = defaultdict(set)
+        for vals in vals_list:
+            company_id, source, ref = key(vals)
+            refs[company_id, source].add(ref)
+        done = set()
+        for (company_id, source), external_refs in refs.items():
+            existing = self._optical_find_existing(
+                self.env["res.company"].browse(company_id), source, external_refs
+            )
+            done |= {(company_id, source, t.external_ref) for t in existing}
         todo = []
         for vals in vals_list:
-            key = (vals.get("source", "odoo"), vals["external_ref"])
-            if key not in done:
-                done.add(key)
+            if key(vals) not in done:
+                done.add(key(vals))
                 todo.append(vals)
         return self.sudo().create(todo) if todo else self.browse()

@@ -39,6 +39,24 @@ RENDER_REFUSED = (
     "{{ object['optical_' + 'exam_ids'] }}",
 )
 
+# attempts to switch the guard off from inside the template (caller's context,
+# another environment, a nested rendering of the prescription itself)
+RENDER_BYPASSES = (
+    "{{ object.with_context(optical_no_health=False)"
+    ".mapped('optical_pres' + 'cription_ids').mapped('od_' + 'sphere') }}",
+    "{{ object.with_context({}).mapped('optical_pres' + 'cription_ids')"
+    ".mapped('od_' + 'sphere') }}",
+    "{{ object.sudo().with_context(optical_no_health=None)"
+    ".mapped('optical_pres' + 'cription_ids').mapped('od_' + 'sphere') }}",
+    "{{ object.env(context={})['optical.' + 'prescription'].search([])"
+    ".mapped('od_' + 'sphere') }}",
+    "{{ object.env(context={}, su=True)['optical.' + 'exam'].search_read([]) }}",
+    "{{ object.with_context(optical_no_health=False).env['mail.render.mixin']"
+    "._render_template('{{ object.od_' + 'sphere }}', 'optical.' + 'prescription',"
+    " object.with_context(optical_no_health=False)"
+    ".mapped('optical_pres' + 'cription_ids').ids) }}",
+)
+
 
 @tagged("post_install", "-at_install")
 class TestHealthInMessages(OpticalCase):
@@ -161,6 +179,26 @@ class TestHealthInMessages(OpticalCase):
         )
         # outside rendering, the optometrist still reads the prescription
         self.assertEqual(self.rx.with_user(self.optometrist).od_sphere, -2.75)
+
+    def test_templates_cannot_switch_the_guard_off(self):
+        for text in RENDER_BYPASSES:
+            with self.assertRaises(UserError, msg=text):
+                self.env["mail.render.mixin"]._render_template(
+                    text, "res.partner", self.customer.ids
+                )
+            # nor when the caller passes the context key of the former guard
+            with self.assertRaises(UserError, msg=text):
+                self.env["mail.render.mixin"].with_context(
+                    optical_no_health=False
+                )._render_template(text, "res.partner", self.customer.ids)
+            self._assert_render_refused(self._mailing("sms", body_plaintext=text))
+        # the lock ends with the rendering: the optometrist reads the prescription
+        self.assertEqual(self.rx.with_user(self.optometrist).od_sphere, -2.75)
+        # and the prescription's own document still renders
+        rendered = self.env["mail.render.mixin"]._render_template(
+            "{{ object.od_sphere }}", "optical.prescription", self.rx.ids
+        )
+        self.assertEqual(rendered[self.rx.id], "-2.75")
 
     def test_sms_composer_cannot_send_health_data(self):
         """The SMS composer of the contacts list, used by an optometrist."""

@@ -1,6 +1,7 @@
 import base64
 import csv
 import io
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.modules.module import get_module_path
 from odoo.tests import Form, tagged
 
+from ..tools import csv_files
 from .common import OpticalCase, has_consent_api
 
 SAMPLES = Path(get_module_path("optical_crm")).parent / "data" / "legacy_import"
@@ -100,6 +102,115 @@ class TestImport(OpticalCase):
         again.action_import()
         self.assertEqual(self._statuses(again)["X001"], "unchanged")
         self.assertEqual(len(self._partners(["X001"])), 1)
+
+    def test_rejected_rows_cannot_run_as_formulas(self):
+        content = (
+            "Codice cliente;Cognome;Nome;Note\r\n"
+            'F001;;"=HYPERLINK(""http://x.example"";""Apri"")";\r\n'
+            "F002;;+cmd|' /C calc'!A0;\r\n"
+            "F003;;-2+3;@SUM(A1:A9)\r\n"
+            'F004;;"\tTab";"\rCR"\r\n'
+            "F005;;-2,75;+393331234567\r\n"
+        )
+        wizard = self._wizard(content)
+        wizard.action_import()
+        self.assertEqual(wizard.count_rejected, 5)
+        rejected = base64.b64decode(wizard.rejected_file).decode("utf-8-sig")
+        rows = {
+            row[0]: row[1:]
+            for row in csv.reader(io.StringIO(rejected, newline=""), delimiter=";")
+        }
+        self.assertEqual(rows["F001"][1], '\'=HYPERLINK("http://x.example";"Apri")')
+        self.assertEqual(rows["F002"][1], "'+cmd|' /C calc'!A0")
+        self.assertEqual(rows["F003"][1:3], ["'-2+3", "'@SUM(A1:A9)"])
+        self.assertEqual(rows["F004"][1:3], ["'\tTab", "'\rCR"])
+        # plain numbers stay numbers
+        self.assertEqual(rows["F005"][1:3], ["-2,75", "+393331234567"])
+        for cells in rows.values():
+            for cell in cells:
+                if cell.startswith(csv_files.FORMULA_STARTS):
+                    self.assertRegex(cell, r"^[+-]\d+(,\d+)?$")
+        # the file sent back, corrected, imports the original values
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        for row in csv.reader(io.StringIO(rejected, newline=""), delimiter=";"):
+            writer.writerow(row[:1] + [row[1] or "Rossi"] + row[2:])
+        again = self._wizard(out.getvalue())
+        again.action_import()
+        self.assertEqual(again.count_new, 5, again.line_ids.mapped("message"))
+        self.assertEqual(self._partners(["F003"]).comment, "<p>@SUM(A1:A9)</p>")
+        self.assertEqual(self._partners(["F002"]).name, "+cmd|' /C calc'!A0 Rossi")
+
+    def test_reading_stops_at_the_limits(self):
+        limit = 50000
+        # twice the limit: the error names the limit, not the file's row count
+        # (which it could only give after reading every row)
+        content = "Codice cliente;Cognome\r\n" + "".join(
+            f"R{i};Rossi\r\n" for i in range(2 * limit)
+        )
+        with self.assertRaisesRegex(UserError, "more than 50000 rows"):
+            self._wizard(content).action_check()
+        # a source with no end is read up to the first row beyond the limit
+        read = itertools.count()
+
+        def endless():
+            yield "Codice cliente;Cognome\r\n"
+            while True:
+                yield f"R{next(read)};Rossi\r\n"
+
+        with self.assertRaises(csv_files.TooManyRows):
+            csv_files.read_rows(endless(), 100)
+        self.assertEqual(next(read), 101)
+        # a file over the size limit is refused before it is decoded
+        big = self.Wizard.new(
+            {
+                "import_type": "customers",
+                "data_file": base64.b64encode(b"x" * (21 << 20)),
+            }
+        )
+        with self.assertRaisesRegex(UserError, "larger than 20 MB"):
+            big.action_check()
+
+    def test_customers_of_another_shop_are_not_matched(self):
+        """A user working in two shops imports into the current one only."""
+        shop_b = self.env["res.company"].create({"name": "Ottica B"})
+        self.env.user.company_ids |= shop_b
+        bruno = self.env["res.partner"].create(
+            {
+                "name": "Bruno Neri",
+                "ref": "B001",
+                "email": "bruno@example.com",
+                "company_id": shop_b.id,
+            }
+        )
+        Wizard = self.env["optical.import.wizard"].with_context(
+            allowed_company_ids=[self.env.company.id, shop_b.id]
+        )
+        purchases = Wizard.create(
+            {
+                "import_type": "purchases",
+                "data_file": base64.b64encode(
+                    b"Codice cliente;Data;Descrizione\r\nB001;01/02/2024;Montatura\r\n"
+                ),
+            }
+        )
+        purchases.action_import()
+        self.assertEqual(purchases.count_rejected, 1)
+        self.assertIn("no customer with code B001", purchases.line_ids.message)
+        self.assertFalse(bruno.optical_touchpoint_ids)
+        customers = Wizard.create(
+            {
+                "import_type": "customers",
+                "data_file": base64.b64encode(
+                    b"Codice cliente;Cognome;Nome;E-mail\r\n"
+                    b"B001;Neri;Bruno;bruno@example.com\r\n"
+                ),
+            }
+        )
+        customers.action_import()
+        self.assertEqual(customers.count_new, 1)
+        self.assertEqual(len(self._partners(["B001"])), 2)
+        self.assertEqual(bruno.company_id, shop_b)
 
     def test_existing_values_are_kept(self):
         existing = self.env["res.partner"].create(

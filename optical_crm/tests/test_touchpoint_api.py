@@ -128,7 +128,7 @@ class TestTouchpointApi(HttpCase):
         self.assertIn("Several customers", reasons[8])
         self.assertIn("send 'name'", reasons[9])
         self.assertIn("not a valid address", reasons[10])
-        self.assertIn("not allowed", reasons[11])
+        self.assertIn("reserved", reasons[11])
         self.assertIn("not a JSON object", reasons[12])
         touchpoints = self._touchpoints()
         self.assertEqual(len(touchpoints), 3)
@@ -179,3 +179,175 @@ class TestTouchpointApi(HttpCase):
         self.assertEqual(
             len(self._touchpoints().filtered(lambda t: t.partner_id == elena)), 3
         )
+
+
+@tagged("post_install", "-at_install")
+class TestTouchpointApiShops(HttpCase):
+    """Two shops' systems post to the same database: each stays in its shop."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shop_a = cls.env.company
+        cls.shop_b = cls.env["res.company"].create({"name": "Ottica B"})
+        cls.keys = {}
+        for login, shop in (("tp_api_a", cls.shop_a), ("tp_api_b", cls.shop_b)):
+            user = new_test_user(
+                cls.env,
+                login,
+                groups="optical_crm.group_optical_user",
+                company_id=shop.id,
+                company_ids=[(6, 0, shop.ids)],
+            )
+            cls.keys[shop] = (
+                cls.env["res.users.apikeys"]
+                .with_user(user)
+                ._generate(None, "integration", datetime.now() + timedelta(days=1))
+            )
+        # shop A's own customer, and a customer of A who left (archived)
+        cls.anna = cls.env["res.partner"].create(
+            {
+                "name": "Anna Bianchi",
+                "ref": "A-0042",
+                "email": "anna.bianchi@example.com",
+                "company_id": cls.shop_a.id,
+            }
+        )
+        cls.gone = cls.env["res.partner"].create(
+            {
+                "name": "Gino Neri",
+                "ref": "A-0099",
+                "email": "gino.neri@example.com",
+                "company_id": cls.shop_a.id,
+                "active": False,
+            }
+        )
+
+    def _post(self, shop, rows):
+        response = self.url_open(
+            URL,
+            data=json.dumps({"touchpoints": rows}),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.keys[shop]}",
+            },
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()
+
+    def _row(self, ref, customer, source="chat"):
+        return {
+            "external_ref": ref,
+            "source": source,
+            "datetime": "2024-05-02T10:15:00+02:00",
+            "channel": "chat",
+            "kind": "inquiry",
+            "customer": customer,
+        }
+
+    def test_same_reference_in_two_shops(self):
+        first = self._post(self.shop_a, [self._row("chat-1", {"ref": "A-0042"})])
+        self.assertEqual(first["accepted"], 1)
+        # shop B's system uses the same reference for its own customer
+        second = self._post(
+            self.shop_b,
+            [
+                self._row(
+                    "chat-1", {"name": "Bruno Verdi", "email": "bruno@example.com"}
+                )
+            ],
+        )
+        [result] = second["results"]
+        self.assertEqual(result["status"], "accepted", result)
+        self.assertNotEqual(
+            result["touchpoint_id"], first["results"][0]["touchpoint_id"]
+        )
+        self.assertNotEqual(result["partner_id"], self.anna.id)
+        touchpoints = self.env["optical.touchpoint"].search(
+            [("source", "=", "chat"), ("external_ref", "=", "chat-1")]
+        )
+        self.assertEqual(touchpoints.company_id, self.shop_a | self.shop_b)
+        # each shop's resend is a duplicate of its own row only
+        for shop, answer in ((self.shop_a, first), (self.shop_b, second)):
+            again = self._post(shop, [self._row("chat-1", {"ref": "whatever"})])
+            [row] = again["results"]
+            self.assertEqual(row["status"], "duplicate")
+            self.assertEqual(
+                row["touchpoint_id"], answer["results"][0]["touchpoint_id"]
+            )
+            self.assertEqual(row["partner_id"], answer["results"][0]["partner_id"])
+        # Odoo's own records (exams, invoices) are unique per shop as well
+        Touchpoint = self.env["optical.touchpoint"]
+        created = Touchpoint._record_once(
+            [
+                {
+                    "partner_id": self.anna.id,
+                    "datetime": "2024-05-02 08:15:00",
+                    "channel": "store",
+                    "kind": "visit",
+                    "source": "odoo",
+                    "external_ref": "doc-1",
+                    "company_id": shop.id,
+                }
+                for shop in (self.shop_a, self.shop_b, self.shop_b)
+            ]
+        )
+        self.assertEqual(created.company_id, self.shop_a | self.shop_b)
+        self.assertEqual(len(created), 2)
+
+    def test_customers_of_another_shop_are_never_matched(self):
+        for customer in (
+            {"ref": "A-0042"},
+            {"email": "anna.bianchi@example.com"},
+            {"ref": "A-0042", "name": "Anna B."},
+            {"email": "Anna.Bianchi@example.com", "name": "Anna B."},
+        ):
+            answer = self._post(self.shop_b, [self._row(f"b-{customer}", customer)])
+            [result] = answer["results"]
+            self.assertNotIn(str(self.anna.id), json.dumps(answer), customer)
+            if "name" in customer:
+                # not found in shop B: a customer of shop B is created
+                self.assertEqual(result["status"], "accepted")
+                self.assertTrue(result["partner_created"])
+                partner = self.env["res.partner"].browse(result["partner_id"])
+                self.assertEqual(partner.company_id, self.shop_b)
+            else:
+                self.assertEqual(result["status"], "rejected")
+                self.assertIn("send 'name'", result["reason"])
+        self.assertFalse(self.anna.optical_touchpoint_ids)
+        # in shop A, Anna is found
+        answer = self._post(self.shop_a, [self._row("a-1", {"ref": "A-0042"})])
+        self.assertEqual(answer["results"][0]["partner_id"], self.anna.id)
+
+    def test_archived_customers_are_never_matched(self):
+        for customer in (
+            {"ref": "A-0099"},
+            {"email": "gino.neri@example.com", "name": "Gino Neri"},
+        ):
+            answer = self._post(self.shop_a, [self._row(f"g-{customer}", customer)])
+            [result] = answer["results"]
+            self.assertEqual(result["status"], "rejected")
+            self.assertIn("archived", result["reason"])
+            self.assertNotIn(str(self.gone.id), json.dumps(answer))
+        self.assertFalse(
+            self.env["optical.touchpoint"].search([("partner_id", "=", self.gone.id)])
+        )
+        self.assertEqual(
+            self.env["res.partner"].search_count(
+                [("email", "=", "gino.neri@example.com")]
+            ),
+            0,
+            "no active duplicate of the archived customer",
+        )
+
+    def test_internal_sources_are_reserved(self):
+        sources = self.env["optical.touchpoint"]._optical_internal_sources()
+        self.assertLessEqual({"odoo", "import", "demo"}, sources)
+        answer = self._post(
+            self.shop_a,
+            [self._row(f"r-{source}", {"ref": "A-0042"}, source) for source in sources],
+        )
+        self.assertEqual(answer["rejected"], len(sources))
+        for result in answer["results"]:
+            self.assertIn("reserved", result["reason"])
+        self.assertFalse(self.anna.optical_touchpoint_ids)

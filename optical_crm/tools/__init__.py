@@ -1,1 +1,3 @@
 from . import sms_length
+from . import csv_files
+from . import legacy_columns

@@ -175,11 +175,25 @@ class OpticalCampaignPreview(models.TransientModel):
             .with_company(company)
             .create({"number": sanitized, "body": body})
         )
+        self._optical_test_sms_send(sms)
+        return self._optical_test_sms_outcome(sms)
+
+    def _optical_test_sms_send(self, sms):
+        """Send the test SMS now, before answering the user (Odoo IAP sends in
+        the call). Addons routing SMS elsewhere make sure it is sent now too."""
         sms.send(unlink_failed=False, unlink_sent=False, raise_exception=False)
-        if sms.state in ("process", "pending", "sent"):
-            return True, sanitized
-        labels = dict(sms._fields["failure_type"]._description_selection(self.env))
-        return False, labels.get(sms.failure_type) or self.env._("unknown error")
+
+    def _optical_test_sms_outcome(self, sms):
+        """``(sent, detail)``: what happened to the test SMS (the number it went
+        to, or why it did not go). Addons add their providers' own reasons."""
+        if sms.state in ("process", "pending", "sent"):  # taken by Odoo IAP
+            return True, sms.number
+        if sms.state == "error":
+            labels = dict(sms._fields["failure_type"]._description_selection(self.env))
+            return False, labels.get(sms.failure_type) or self.env._("unknown error")
+        return False, self.env._(
+            "it is still waiting to be sent; see the SMS queue for its outcome"
+        )
 
     def _optical_test_email(self, address, subject, body):
         email = email_normalize(address)

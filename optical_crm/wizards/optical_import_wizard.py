@@ -12,7 +12,6 @@ import base64
 import csv
 import io
 import re
-import unicodedata
 from collections import Counter
 from datetime import date, datetime, time
 
@@ -23,134 +22,23 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 from odoo.tools.mail import single_email_re
 
+from ..tools import csv_files
+from ..tools.legacy_columns import (
+    CATEGORIES,
+    CUSTOMER_COLUMNS,
+    KINDS,
+    NO,
+    PRESCRIPTION_COLUMNS,
+    PRISM_BASES,
+    PURCHASE_COLUMNS,
+    REQUIRED,
+    YES,
+    normalize,
+)
+
 MAX_ROWS = 50000
+MAX_FILE_MB = 20
 REJECT_COLUMN = "Motivo dello scarto"
-
-# normalized header -> our key, per kind of file
-CUSTOMER_COLUMNS = {
-    "code": ("codice cliente", "codice", "cod cliente", "id cliente"),
-    "last_name": ("cognome",),
-    "first_name": ("nome",),
-    "birthdate": ("data di nascita", "data nascita", "nato il"),
-    "street": ("indirizzo", "via"),
-    "zip": ("cap",),
-    "city": ("citta", "comune", "localita"),
-    "province": ("provincia", "prov"),
-    "phone": ("telefono", "tel", "telefono fisso"),
-    "mobile": ("cellulare", "cell", "telefono cellulare"),
-    "email": ("email", "e mail", "posta elettronica"),
-    "consent_sms": ("consenso sms", "consenso marketing sms"),
-    "consent_email": ("consenso email", "consenso e mail", "consenso marketing email"),
-    "consent_phone": ("consenso telefono", "consenso telefonico"),
-    "consent_date": ("data consenso",),
-    "note": ("note", "annotazioni"),
-}
-PRESCRIPTION_COLUMNS = {
-    "code": ("codice cliente", "cod cliente", "id cliente"),
-    "date": ("data", "data ricetta", "data prescrizione"),
-    "ref": ("codice ricetta", "numero ricetta", "id ricetta"),
-    "kind": ("tipo", "tipo ricetta"),
-    "pd": ("dip", "dp", "distanza interpupillare"),
-    "cl_base_curve": ("curva base", "raggio base", "lac curva base", "rb"),
-    "cl_diameter": ("diametro", "lac diametro"),
-    "expiry": ("scadenza", "valida fino al"),
-    "note": ("note",),
-}
-EYE_COLUMNS = {
-    "sphere": ("sfera", "sf"),
-    "cylinder": ("cilindro", "cil"),
-    "axis": ("asse",),
-    "addition": ("addizione", "add"),
-    "prism": ("prisma",),
-    "prism_base": ("base", "base prisma"),
-    "pd": ("dip", "dp"),
-}
-for _eye in ("od", "os"):
-    for _key, _names in EYE_COLUMNS.items():
-        PRESCRIPTION_COLUMNS[f"{_eye}_{_key}"] = tuple(
-            name for base in _names for name in (f"{_eye} {base}", f"{base} {_eye}")
-        )
-PURCHASE_COLUMNS = {
-    "code": ("codice cliente", "cod cliente", "id cliente"),
-    "date": ("data", "data documento", "data vendita"),
-    "document": ("documento", "numero documento", "n documento", "num doc"),
-    "product_code": ("codice articolo", "cod articolo", "articolo"),
-    "description": ("descrizione", "descrizione articolo"),
-    "category": ("categoria", "tipo articolo", "reparto"),
-    "quantity": ("quantita", "qta", "qt"),
-    "amount": ("importo", "totale", "importo riga", "prezzo totale"),
-}
-REQUIRED = {
-    "customers": ("code", "last_name"),
-    "prescriptions": ("code", "date"),
-    "purchases": ("code", "date"),
-}
-YES = {"si", "s", "x", "1", "true", "vero", "yes", "y"}
-NO = {"no", "n", "0", "false", "falso"}
-KINDS = {
-    "occhiali": "spectacles",
-    "occhiale": "spectacles",
-    "vista": "spectacles",
-    "lontano": "spectacles",
-    "vicino": "spectacles",
-    "progressive": "spectacles",
-    "spectacles": "spectacles",
-    "lac": "contact_lens",
-    "lenti a contatto": "contact_lens",
-    "lenti contatto": "contact_lens",
-    "contattologia": "contact_lens",
-    "contact lens": "contact_lens",
-}
-PRISM_BASES = {
-    "alto": "up",
-    "su": "up",
-    "sup": "up",
-    "up": "up",
-    "basso": "down",
-    "giu": "down",
-    "inf": "down",
-    "down": "down",
-    "interno": "in",
-    "interna": "in",
-    "nasale": "in",
-    "in": "in",
-    "esterno": "out",
-    "esterna": "out",
-    "temporale": "out",
-    "out": "out",
-}
-CATEGORIES = {
-    "montatura": "frame",
-    "montature": "frame",
-    "lenti oftalmiche": "spectacle_lens",
-    "lente oftalmica": "spectacle_lens",
-    "lenti da vista": "spectacle_lens",
-    "occhiale da vista": "spectacles",
-    "occhiali da vista": "spectacles",
-    "occhiale completo": "spectacles",
-    "occhiale da sole": "sunglasses",
-    "occhiali da sole": "sunglasses",
-    "sole": "sunglasses",
-    "lenti a contatto": "contact_lens",
-    "lente a contatto": "contact_lens",
-    "lac": "contact_lens",
-    "liquidi": "lens_care",
-    "soluzioni": "lens_care",
-    "manutenzione lac": "lens_care",
-    "esame della vista": "eye_exam",
-    "esame vista": "eye_exam",
-    "controllo della vista": "eye_exam",
-    "visita optometrica": "eye_exam",
-    "accessori": "accessory",
-    "accessorio": "accessory",
-}
-
-
-def normalize(text):
-    """Lower case, no accents, words separated by one space: 'Città' -> 'citta'."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 class RowError(ValueError):
@@ -217,8 +105,17 @@ class OpticalImportWizard(models.TransientModel):
     # Reading the file
     # ------------------------------------------------------------------
     def _decode(self):
+        """The file's bytes; refused before decoding when over the size limit."""
         if not self.data_file:
             raise UserError(self.env._("Choose the CSV file to import."))
+        if len(self.data_file) * 3 // 4 > MAX_FILE_MB * 1024 * 1024:
+            raise UserError(
+                self.env._(
+                    "The file is larger than %(max)s MB: split it into smaller "
+                    "files.",
+                    max=MAX_FILE_MB,
+                )
+            )
         try:
             raw = base64.b64decode(self.data_file)
         except (ValueError, TypeError) as exc:
@@ -232,47 +129,55 @@ class OpticalImportWizard(models.TransientModel):
                     "as CSV (values separated by ';')."
                 )
             )
-        try:
-            return raw.decode("utf-8-sig"), "UTF-8"
-        except UnicodeDecodeError:
-            return raw.decode("cp1252", errors="replace"), "Windows-1252"
+        return raw
 
     def _read_rows(self):
-        """(header, [(line_no, cells)]) of the file; raises UserError if unusable."""
-        text, self.encoding = self._decode()
-        first = text.split("\n", 1)[0]
-        delimiter = ";"
-        if ";" not in first:
-            delimiter = "\t" if "\t" in first else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        try:
-            rows = [
-                (reader.line_num, row) for row in reader if any(c.strip() for c in row)
-            ]
-        except csv.Error as exc:
-            raise UserError(
-                self.env._(
-                    "The file is not valid CSV (line %(line)s): %(error)s",
-                    line=reader.line_num,
-                    error=exc,
-                )
-            ) from exc
-        if len(rows) < 2:
+        """(header, [(line_no, cells)], delimiter) of the file; UserError if unusable.
+
+        The file is read line by line and reading stops beyond the row limit.
+        """
+        raw = self._decode()
+        for encoding, label, errors in (
+            ("utf-8-sig", "UTF-8", "strict"),
+            ("cp1252", "Windows-1252", "replace"),
+        ):
+            stream = io.TextIOWrapper(
+                io.BytesIO(raw), encoding=encoding, errors=errors, newline=""
+            )
+            try:
+                header, rows, delimiter = csv_files.read_rows(stream, MAX_ROWS)
+                self.encoding = label
+                break
+            except UnicodeDecodeError:
+                continue
+            except csv_files.TooManyRows as exc:
+                raise UserError(
+                    self.env._(
+                        "The file has more than %(max)s rows: split it into files "
+                        "of at most %(max)s rows.",
+                        max=MAX_ROWS,
+                    )
+                ) from exc
+            except csv.Error as exc:
+                raise UserError(
+                    self.env._(
+                        "The file is not valid CSV (line %(line)s): %(error)s",
+                        line=exc.args[1] if len(exc.args) > 1 else "?",
+                        error=exc.args[0],
+                    )
+                ) from exc
+        if not rows:
             raise UserError(
                 self.env._("The file has a header but no rows to import.")
-                if rows
+                if header
                 else self.env._("The file is empty.")
             )
-        if len(rows) - 1 > MAX_ROWS:
-            raise UserError(
-                self.env._(
-                    "The file has %(count)s rows: split it into files of at most "
-                    "%(max)s rows.",
-                    count=len(rows) - 1,
-                    max=MAX_ROWS,
-                )
-            )
-        return rows[0][1], rows[1:], delimiter
+        header = [csv_files.unneutralize(title) for title in header]
+        rows = [
+            (line_no, [csv_files.unneutralize(cell) for cell in cells])
+            for line_no, cells in rows
+        ]
+        return header, rows, delimiter
 
     def _columns(self):
         return {
@@ -379,11 +284,17 @@ class OpticalImportWizard(models.TransientModel):
             )
         )
 
+    def _shop_customers(self):
+        """The customers a file imported in the current shop may be matched
+        with: shared ones and the shop's own (never another shop's, even for
+        a user who works in several)."""
+        return [("company_id", "in", [False, self.env.company.id])]
+
     def _find_customer(self, code, label):
         partner = (
             self.env["res.partner"]
             .with_context(active_test=False)
-            .search([("ref", "=", code)], limit=2)
+            .search(self._shop_customers() + [("ref", "=", code)], limit=2)
         )
         if not partner:
             raise RowError(
@@ -497,10 +408,13 @@ class OpticalImportWizard(models.TransientModel):
         if rejected:
             out = io.StringIO()
             writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-            writer.writerow(list(header) + [REJECT_COLUMN])
+            # the cells go back to a spreadsheet: none may run as a formula
+            writer.writerow(csv_files.neutralized_row([*header, REJECT_COLUMN]))
             for _line, _ref, _status, message, cells in rejected:
                 padded = list(cells) + [""] * (len(header) - len(cells))
-                writer.writerow(padded[: len(header)] + [message])
+                writer.writerow(
+                    csv_files.neutralized_row([*padded[: len(header)], message])
+                )
             stem = (self.filename or "import.csv").rsplit(".", 1)[0]
             vals["rejected_file"] = base64.b64encode(out.getvalue().encode("utf-8-sig"))
             vals["rejected_filename"] = f"{stem}_scartate.csv"
@@ -582,7 +496,7 @@ class OpticalImportWizard(models.TransientModel):
 
     def _match_customer(self, code, vals):
         Partner = self.env["res.partner"].with_context(active_test=False)
-        partner = Partner.search([("ref", "=", code)], limit=2)
+        partner = Partner.search(self._shop_customers() + [("ref", "=", code)], limit=2)
         if len(partner) > 1:
             raise RowError(
                 self.env._("Several customers already have code %(code)s.", code=code)
@@ -597,7 +511,8 @@ class OpticalImportWizard(models.TransientModel):
         ):
             if vals.get(fname):
                 found = Partner.search(
-                    [(domain_field, "=", vals[fname]), ("ref", "in", (False, ""))],
+                    self._shop_customers()
+                    + [(domain_field, "=", vals[fname]), ("ref", "in", (False, ""))],
                     limit=2,
                 )
                 if len(found) == 1:
@@ -819,8 +734,8 @@ class OpticalImportWizard(models.TransientModel):
             optical_profile_deferred=True
         )
         state["partners"].add(partner.id)
-        if Touchpoint.search_count(
-            [("source", "=", "import"), ("external_ref", "=", external_ref)]
+        if Touchpoint._optical_find_existing(
+            self.env.company, "import", [external_ref]
         ):
             return "unchanged", _("Already imported.")
         Touchpoint.create(

@@ -9,3 +9,4 @@ from . import optical_landing_token
 from . import mailing_mailing
 from . import optical_campaign
 from . import optical_consent
+from . import optical_touchpoint
