@@ -13,3 +13,5 @@ from . import test_public_routes_sms
 from . import test_security_sms
 from . import test_campaign_landing
 from . import test_routing
+from . import test_landing_per_shop
+from . import test_report_credentials
