@@ -120,6 +120,24 @@ class OpticalMassMailController(MassMailController):
                 throttle.refuse("mail_unsubscribe")
             raise
 
+    @http.route()
+    def mailing_unsubscribe(
+        self, mailing_id, document_id=None, email=None, hash_token=None
+    ):
+        # the link unsubscribes when opened: a link preview or a link scanner
+        # opening it is not the customer asking (one-click unsubscribe is a POST)
+        if (
+            request.httprequest.method != "POST"
+            and request.env["ir.http"]._optical_is_link_preview()
+        ):
+            return request.make_response(
+                request.env._("Open this link in your browser to unsubscribe."),
+                headers=[("Content-Type", "text/plain; charset=utf-8")],
+            )
+        return super().mailing_unsubscribe(
+            mailing_id, document_id=document_id, email=email, hash_token=hash_token
+        )
+
     def _mailing_unsubscribe_from_document(
         self, mailing, document_id, email, hash_token
     ):

@@ -139,10 +139,17 @@ class TestOptOutPerShop(PublicRouteMixin, HttpCase):
         mailing = self.campaigns[self.shop_b, "email"].mailing_id
         email = self.anna.email
         token = mailing._generate_mailing_recipient_token(self.anna.id, email)
-        response = self.url_open(
+        url = (
             f"/mailing/{mailing.id}/unsubscribe?document_id={self.anna.id}"
             f"&email={email}&hash_token={token}"
         )
+        # link previews and scanners opening the link do not unsubscribe
+        preview = self.url_open(url, headers={"User-Agent": "Slackbot 1.0"})
+        self.assertEqual(preview.status_code, 200)
+        head = self.opener.head(self.base_url() + url, timeout=10)
+        self.assertEqual(head.status_code, 200)
+        self.assertFalse(self._revocations("email"))
+        response = self.url_open(url)
         self.assertEqual(response.status_code, 200)
         self.assertIn("Ottica Due Torri", response.text)
         self.assertEqual(
