@@ -5,3 +5,4 @@ from . import test_i18n
 from . import test_security_cycles
 from . import test_cycle_tour
 from . import test_attribution
+from . import test_sending_shop
