@@ -48,6 +48,7 @@
         "views/optical_customer_timeline_views.xml",
         "views/optical_value_dashboard_views.xml",
         "views/res_partner_value_views.xml",
+        "views/unsubscribe_templates.xml",
         "data/optical_campaign_templates.xml",
         "data/optical_recall_segments.xml",
     ],

@@ -26,3 +26,4 @@ from . import report_optical_prescription
 from . import optical_public_throttle
 from . import mail_render_mixin
 from . import ir_http
+from . import link_tracker_click

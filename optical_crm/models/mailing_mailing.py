@@ -65,6 +65,14 @@ class MailingMailing(models.Model):
                     )
                 )
 
+    def _optical_sending_company(self):
+        """The shop that sends this mailing (empty when it is not one of ours).
+
+        Public opt-outs of its messages are recorded for this shop. Addons whose
+        models own mailings (cycle steps, landing pages) add theirs."""
+        self.ensure_one()
+        return self.sudo().optical_campaign_id.company_id
+
     def _optical_check_not_campaign(self):
         owned = self.filtered("optical_campaign_id")
         if owned:

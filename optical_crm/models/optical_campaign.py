@@ -1626,6 +1626,7 @@ class OpticalCampaign(models.Model):
                        ON c.partner_id = r.partner_id AND c.channel = %(channel)s
                       AND c.purpose = 'marketing' AND NOT c.granted
                       AND c.date >= r.sent_datetime
+                      AND (c.company_id IS NULL OR c.company_id = %(company)s)
                     WHERE r.campaign_id = %(id)s AND r.state = 'sent'),
                   (SELECT COUNT(DISTINCT partner_id) FROM optical_touchpoint
                     WHERE res_model = %(model)s AND res_id = %(id)s
@@ -1634,6 +1635,7 @@ class OpticalCampaign(models.Model):
                 channel=self._optical_policy_channel(),
                 id=self.id,
                 model=self._name,
+                company=(self.company_id or self.env.company).id,
             )
         )
         figures = attribution.get(self.id) or {}

@@ -47,8 +47,9 @@ class OpticalConsent(models.Model):
         string="Shop",
         index=True,
         default=lambda self: self.env.company,
-        help="Shop the consent was given to; empty means every shop of the chain "
-        "(opt-outs through unsubscribe links apply everywhere).",
+        help="Shop the consent was given to; empty means every shop of the chain. "
+        "An opt-out from a message is the sending shop's, unless the customer "
+        "stops every shop (blacklist).",
     )
 
     def init(self):

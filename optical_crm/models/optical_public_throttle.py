@@ -1,12 +1,14 @@
 """Failed attempts on the public routes, per client address and route.
 
 Every public controller of the Optical CRM addons (landing pages, delivery reports,
-touchpoint API, unsubscribe links) asks this table before doing anything: after
-``MAX_FAILURES`` failed attempts (wrong token, secret, signature or API key) from
-one address within ``WINDOW``, the route answers ``429 Too Many Requests`` with a
-``Retry-After`` header until the window ends. The table is shared by every Odoo
-worker and server of the database; failures are recorded in the request's
-transaction or, when the request is rolled back, in one of their own.
+touchpoint API, unsubscribe links) counts its failed attempts (wrong token,
+secret, signature or API key) here: after ``MAX_FAILURES`` of them from one client
+(an IPv4 address, an IPv6 /64 network) within ``WINDOW``, further failed attempts
+are answered ``429 Too Many Requests`` with a ``Retry-After`` header until the
+window ends. A valid request is always answered (see ``controllers/throttle.py``).
+The table is shared by every Odoo worker and server of the database; failures are
+recorded in the request's transaction or, when the request is rolled back, in one
+of their own.
 """
 
 import logging

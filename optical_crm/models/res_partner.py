@@ -142,19 +142,23 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _optical_record_unsubscribe(self, domain, channels):
-        """An opt-out through Odoo's unsubscribe links (which blacklist the number
-        or the address) revokes marketing consent in the ledger, for every shop."""
+    def _optical_record_unsubscribe(self, domain, channels, company=None, note=None):
+        """A public opt-out revokes marketing consent in the ledger of the customers
+        matching ``domain``: for the sending shop ``company``, or for every shop
+        when it is empty (Odoo's blacklists, "every shop" on our pages)."""
+        company = company or self.env["res.company"]
         partners = self.sudo().with_context(active_test=False).search(domain)
+        if note is None:
+            note = (
+                self.env._("Opted out of the messages of %(shop)s", shop=company.name)
+                if company
+                else self.env._("Opted out (blacklisted)")
+            )
         for channel in channels:
             partners._optical_record_consent(
-                channel,
-                "marketing",
-                False,
-                "unsubscribe",
-                note=self.env._("Opted out (blacklisted)"),
-                company=self.env["res.company"],
+                channel, "marketing", False, "unsubscribe", note=note, company=company
             )
+        return partners
 
     # ------------------------------------------------------------------ placeholders
     # Message placeholders: ``{{ object.optical_first_name }}`` and friends in SMS

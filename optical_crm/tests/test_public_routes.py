@@ -198,16 +198,16 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
         response = self._api(body, key="guess-once-more")
         self.assertEqual(response.status_code, 429)
         self.assertGreater(int(response.headers["Retry-After"]), 0)
-        # the right key is refused too while the address is throttled
-        self.assertEqual(self._api(body).status_code, 429)
-        self.assertFalse(
-            self.env["optical.touchpoint"].search([("source", "=", "website")])
-        )
-        # other routes are not affected; after the window, the key works again
-        with freeze_time(datetime.now() + timedelta(minutes=11)):
-            response = self._api(body)
+        # the right key works even from the throttled address: only failed
+        # attempts are refused
+        response = self._api(body)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["accepted"], 1)
+        self.assertEqual(self._api(body, key="guess-again").status_code, 429)
+        # after the window, wrong keys are answered 401 again
+        with freeze_time(datetime.now() + timedelta(minutes=11)):
+            response = self._api(body, key="guess-after")
+        self.assertEqual(response.status_code, 401)
 
     # ---------------------------------------------------------- SMS unsubscribe
     def _sms_mailing_trace(self):
@@ -272,9 +272,13 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
                 f"/sms/{mailing.id}/a{attempt:02d}", allow_redirects=False
             )
             self.assertIn(response.status_code, (302, 303))
-        response = self.url_open(f"/sms/{mailing.id}/k7q", allow_redirects=False)
+        response = self.url_open(f"/sms/{mailing.id}/zzz", allow_redirects=False)
         self.assertEqual(response.status_code, 429)
         self.assertTrue(response.headers["Retry-After"])
+        # the customer's right code is never refused
+        response = self.url_open(f"/sms/{mailing.id}/k7q", allow_redirects=False)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("sms_number", response.text)
 
     # -------------------------------------------------------- email unsubscribe
     def test_email_unsubscribe_with_wrong_tokens(self):
@@ -354,3 +358,8 @@ class TestPublicRoutes(PublicRouteMixin, HttpCase):
             response = self.url_open(url % "again")
         self.assertEqual(response.status_code, 429)
         self.assertTrue(response.headers["Retry-After"])
+        # the customer's signed link is never refused
+        good = mailing._generate_mailing_recipient_token(
+            self.anna.id, "anna.segreta@example.com"
+        )
+        self.assertEqual(self.url_open(url % good).status_code, 200)

@@ -16,6 +16,12 @@ class MailingMailing(models.Model):
         "message by message, when each customer's step falls due.",
     )
 
+    def _optical_sending_company(self):
+        return (
+            self.sudo().optical_cycle_step_id.company_id
+            or super()._optical_sending_company()
+        )
+
     def _optical_check_not_cycle(self):
         if any(self.mapped("optical_cycle_step_id")):
             raise UserError(

@@ -375,7 +375,9 @@ class OpticalCycleStep(models.Model):
                                    AND c.channel = x.channel
                                    AND c.purpose = 'marketing'
                                    AND NOT c.granted
-                                   AND c.date >= x.sent_at))
+                                   AND c.date >= x.sent_at
+                                   AND (c.company_id IS NULL
+                                        OR c.company_id = x.company_id)))
                   FROM optical_cycle_execution x
                   LEFT JOIN mailing_trace t ON t.id = x.mailing_trace_id
                  WHERE x.step_id = ANY(%(ids)s)

@@ -30,6 +30,34 @@ class OpticalSmsDeliveryReports(http.Controller):
             text, headers=[("Content-Type", "text/plain")], status=status
         )
 
+    @staticmethod
+    def _skebby_secret_valid(provider, secret):
+        """Whether ``secret`` is the report secret of ``provider`` (never when
+        the provider has none)."""
+        expected = provider.dlr_secret if provider else ""
+        return bool(expected) and hmac.compare_digest(
+            expected.encode(), secret.encode("utf-8", "replace")
+        )
+
+    @staticmethod
+    def _twilio_signature_valid(provider, form):
+        """Whether the request carries Twilio's signature of ``provider``: an
+        empty auth token or an empty signature never validates."""
+        httprequest = request.httprequest
+        signature = httprequest.headers.get("X-Twilio-Signature", "")
+        token = provider.auth_token if provider else ""
+        if not (token and token.strip() and signature):
+            return False
+        path = httprequest.full_path.rstrip("?")
+        urls = {httprequest.url, provider._optical_base_url().rstrip("/") + path}
+        return any(
+            hmac.compare_digest(
+                twilio_signature(token, url, form).encode(),
+                signature.encode("utf-8", "replace"),
+            )
+            for url in urls
+        )
+
     @http.route(
         "/optical_sms/dlr/skebby/<int:provider_id>/<string:secret>",
         type="http",
@@ -42,9 +70,7 @@ class OpticalSmsDeliveryReports(http.Controller):
     def skebby_report(self, provider_id, secret, **params):
         """Skebby-family report: the provider signs nothing, the URL holds a secret."""
         provider = self._provider(provider_id, "skebby")
-        if not provider or not hmac.compare_digest(
-            (provider.dlr_secret or "").encode(), secret.encode("utf-8", "replace")
-        ):
+        if not self._skebby_secret_valid(provider, secret):
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         order_id, report = SkebbyClient.report_from_params(params)
@@ -68,31 +94,14 @@ class OpticalSmsDeliveryReports(http.Controller):
     def twilio_report(self, provider_id, **params):
         """Twilio status callback, checked with its X-Twilio-Signature."""
         provider = self._provider(provider_id, "twilio")
-        httprequest = request.httprequest
-        signature = httprequest.headers.get("X-Twilio-Signature", "")
-        form = httprequest.form.to_dict()
-        valid = False
-        if provider and signature:
-            token = provider.auth_token or ""
-            path = httprequest.full_path.rstrip("?")
-            urls = {
-                httprequest.url,
-                provider._optical_base_url().rstrip("/") + path,
-            }
-            valid = any(
-                hmac.compare_digest(
-                    twilio_signature(token, url, form).encode(),
-                    signature.encode("utf-8", "replace"),
-                )
-                for url in urls
-            )
-        if not valid:
+        form = request.httprequest.form.to_dict()
+        if not self._twilio_signature_valid(provider, form):
             _logger.warning("Refused SMS delivery report for provider %s", provider_id)
             return self._answer("Forbidden", 403)
         report = TwilioClient.report_from_params(form)
         if not report or "\x00" in report.ref:
             return self._answer("Bad parameters", 400)
-        ref = httprequest.args.get("ref", "")
+        ref = request.httprequest.args.get("ref", "")
         key, value = ("uuid", ref) if UUID_RE.match(ref) else ("ref", report.ref)
         request.env["sms.sms"].sudo()._optical_apply_reports(
             provider, [(key, value, report)]

@@ -45,7 +45,8 @@ class OpticalLanding(http.Controller):
             "token": token,
             "first_name": first_name,
             "page": page,
-            "company": page.company_id,
+            "company": link._sending_company(),
+            "chain": request.env["res.company"].sudo().search_count([]) > 1,
             "booked": bool(link.booked_at),
             "min_day": fields.Date.context_today(page).isoformat(),
         }
@@ -58,8 +59,10 @@ class OpticalLanding(http.Controller):
         link = request.env["optical.landing.token"]._find(token)
         if not link:
             return self._gone()
-        link._record_touchpoint("visit")
-        link._record_click()
+        if not request.env["ir.http"]._optical_is_link_preview():
+            # a link preview (chat apps, HEAD requests) is not the customer's visit
+            link._record_touchpoint("visit")
+            link._record_click()
         return self._render(
             "optical_crm_sms.landing_page", self._values(link, token), link
         )
@@ -114,10 +117,10 @@ class OpticalLanding(http.Controller):
         sitemap=False,
     )
     @throttled("landing")
-    def landing_optout(self, token, **kwargs):
+    def landing_optout(self, token, all_shops=None, **kwargs):
         link = request.env["optical.landing.token"]._find(token)
         if not link:
             return self._gone()
-        values = self._values(link, token)
-        link._opt_out()
+        values = dict(self._values(link, token), all_shops=bool(all_shops))
+        link._opt_out(all_shops=bool(all_shops))
         return self._render("optical_crm_sms.landing_opted_out", values, link)

@@ -34,6 +34,12 @@ class MailingMailing(models.Model):
         for mailing in self:
             mailing.optical_opt_out_forced = forced and mailing.mailing_type == "sms"
 
+    def _optical_sending_company(self):
+        return (
+            super()._optical_sending_company()
+            or self.sudo().optical_landing_page_id.company_id
+        )
+
     def _send_sms_get_composer_values(self, res_ids):
         values = super()._send_sms_get_composer_values(res_ids)
         if self.optical_opt_out_forced or self.optical_landing_page_id:

@@ -12,6 +12,11 @@ class OpticalConsent(models.Model):
             and consent.purpose == "marketing"
             and not consent.granted
         )
-        if revoked:
-            self.env["optical.landing.token"]._revoke_partners(revoked.partner_id)
+        # the links of the shop the consent was revoked for (every shop: all)
+        by_company = {}
+        for consent in revoked:
+            by_company.setdefault(consent.company_id, consent.partner_id)
+            by_company[consent.company_id] |= consent.partner_id
+        for company, partners in by_company.items():
+            self.env["optical.landing.token"]._revoke_partners(partners, company)
         return records

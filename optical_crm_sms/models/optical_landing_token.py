@@ -85,12 +85,14 @@ class OpticalLandingToken(models.Model):
         )
 
     @api.model
-    def _revoke_partners(self, partners):
-        """Revoke every link of ``partners`` (opt-out)."""
+    def _revoke_partners(self, partners, company=None):
+        """Revoke the links of ``partners`` (opt-out): those of the shop
+        ``company``, or of every shop when it is empty."""
         if partners:
-            self.sudo().search(
-                [("partner_id", "in", partners.ids), ("revoked", "=", False)]
-            ).write({"revoked": True})
+            domain = [("partner_id", "in", partners.ids), ("revoked", "=", False)]
+            if company:
+                domain.append(("company_id", "=", company.id))
+            self.sudo().search(domain).write({"revoked": True})
 
     def _record_touchpoint(self, kind, summary=None):
         """Record a ``visit`` (once a day) or ``booking`` (once) touchpoint."""
@@ -195,26 +197,22 @@ class OpticalLandingToken(models.Model):
         )
         return True
 
-    def _opt_out(self):
-        """Opt-out from the page: SMS marketing consent revoked, links revoked."""
+    def _sending_company(self):
+        """The shop that sent the message carrying this link."""
         self.ensure_one()
         link = self.sudo()
-        partner = link.partner_id
-        if partner:
-            if hasattr(partner, "_optical_record_consent"):
-                partner._optical_record_consent(
-                    "sms", "marketing", False, "unsubscribe"
-                )
-            else:
-                self.env["optical.consent"].sudo().create(
-                    {
-                        "partner_id": partner.id,
-                        "channel": "sms",
-                        "purpose": "marketing",
-                        "granted": False,
-                        "source": "unsubscribe",
-                        "note": link.landing_page_id.name,
-                    }
-                )
-            self._revoke_partners(partner)
+        company = link.mailing_id and link.mailing_id._optical_sending_company()
+        return company or link.company_id
+
+    def _opt_out(self, all_shops=False):
+        """Opt-out from the page: SMS marketing consent revoked for the shop that
+        sent the message, or for every shop when the customer asks so; the
+        consent ledger revokes the links of those shops."""
+        self.ensure_one()
+        link = self.sudo()
+        if link.partner_id:
+            company = self.env["res.company"] if all_shops else link._sending_company()
+            self.env["res.partner"]._optical_record_unsubscribe(
+                [("id", "=", link.partner_id.id)], ("sms",), company=company
+            )
         link.revoked = True

@@ -204,6 +204,24 @@ class OpticalSmsProvider(models.Model):
                     )
                 )
 
+    @api.constrains("active", "provider_type", "auth_token")
+    def _check_twilio_auth_token(self):
+        """Twilio's delivery reports are signed with the auth token: an active
+        Twilio provider without one could neither send nor check a report."""
+        for provider in self.sudo():
+            if (
+                provider.active
+                and provider.provider_type == "twilio"
+                and not (provider.auth_token or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The Twilio provider “%(provider)s” needs its auth token "
+                        "(Twilio console, Account info).",
+                        provider=provider.name,
+                    )
+                )
+
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
@@ -409,6 +427,20 @@ class OpticalSmsProvider(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+
+    def action_regenerate_dlr_secret(self):
+        """A new delivery-report secret: the old report URL stops working at once;
+        give the new one (shown on the form) to the provider."""
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(
+                self.env._(
+                    "Only Optical CRM managers can change the delivery report secret."
+                )
+            )
+        self.check_access("write")
+        for provider in self:
+            provider.sudo().dlr_secret = secrets.token_urlsafe(24)
+        return True
 
     def action_test_connection(self):
         self.ensure_one()

@@ -15,3 +15,5 @@ from . import test_campaign_landing
 from . import test_routing
 from . import test_touchpoint_sources
 from . import test_campaign_test_send
+from . import test_landing_per_shop
+from . import test_report_credentials

@@ -198,18 +198,21 @@ class TestPublicRoutesSms(PublicRouteMixin, SmsProviderMixin, HttpCase):
         token, _link = self._link()
         for attempt in range(MAX_FAILURES):
             self.assertEqual(self.url_open(f"/o/guess{attempt:05d}").status_code, 404)
-        response = self.url_open(f"/o/{token}")
+        response = self.url_open("/o/guessagain00")
         self.assertEqual(response.status_code, 429)
-        self.assertNotIn("Maria", response.text)
         retry_after = int(response.headers["Retry-After"])
         self.assertTrue(0 < retry_after <= 600)
+        # the customer's own link is never refused
+        response = self.url_open(f"/o/{token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Maria", response.text)
         # the delivery reports and the API are other routes
         self.assertEqual(
             self.skebby.report(self.provider._optical_report_url(), "f" * 32, "DLVRD"),
             200,
         )
         with freeze_time(fields.Datetime.now() + timedelta(seconds=retry_after + 1)):
-            self.assertEqual(self.url_open(f"/o/{token}").status_code, 200)
+            self.assertEqual(self.url_open("/o/guessagain01").status_code, 404)
 
     # -------------------------------------------------------- delivery reports
     def _sent(self, company):
@@ -362,6 +365,9 @@ class TestPublicRoutesSms(PublicRouteMixin, SmsProviderMixin, HttpCase):
         for attempt in range(MAX_FAILURES):
             response = self._post(f"{base}/guess{attempt}", {"order_id": "x"})
             self.assertEqual(response.status_code, 403)
-        response = self._post(good, {"order_id": "f" * 32, "status": "DLVRD"})
+        response = self._post(f"{base}/guessagain", {"order_id": "x"})
         self.assertEqual(response.status_code, 429)
         self.assertTrue(int(response.headers["Retry-After"]) > 0)
+        # a report with the right secret is never refused
+        response = self._post(good, {"order_id": "f" * 32, "status": "DLVRD"})
+        self.assertEqual(response.status_code, 200)
