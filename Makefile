@@ -37,4 +37,5 @@ bench:  ## every benchmark, one table (BENCH_SCALE=small: a quick run)
 	@$(PYTHON) tests/benchmarks/run_all.py
 
 clean-odoo:  ## remove the Odoo fetched by demo/test (.odoo/) and its virtual environment (.venv/)
+	rm -f .odoo/.fetch-complete .venv/.install-complete
 	rm -rf .odoo .venv

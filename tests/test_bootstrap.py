@@ -169,13 +169,17 @@ def test_fetch_reuse_and_interrupted_fetch(project, standin, bare_python):
     assert rc == 2, out
     assert "[1/3] cloning branch 18.0 of" in out
     assert "[2/3] creating .venv/" in out
+    assert "   Building wheel for brokenpkg" in out  # pip's steps, one line each
     assert "need system libraries to build (brokenpkg)" in out
     assert (
         "sudo apt-get install -y build-essential python3-dev libpq-dev libxml2-dev "
         "libxslt1-dev libldap2-dev libsasl2-dev" in out
     )
     assert "constraint: setuptools<70" in (venv / "pip.log").read_text()
-    assert (odoo / ".fetch-complete").is_file()
+    head = subprocess.run(
+        ["git", "-C", standin, "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
+    assert (odoo / ".fetch-complete").read_text() == head
     assert not (venv / ".install-complete").exists()
     shallow = subprocess.run(
         [

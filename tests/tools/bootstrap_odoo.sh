@@ -14,8 +14,8 @@ ODOO_SRC=${ODOO_SRC:-https://github.com/odoo/odoo.git}
 BRANCH=18.0
 ODOO_DIR="$REPO_DIR/.odoo"
 VENV="$REPO_DIR/.venv"
-CLONE_DONE="$ODOO_DIR/.fetch-complete"
-VENV_DONE="$VENV/.install-complete" # holds the commit of .odoo/ it was made for
+CLONE_DONE="$ODOO_DIR/.fetch-complete" # holds the commit fetched
+VENV_DONE="$VENV/.install-complete"     # holds the commit of .odoo/ it was made for
 APT_BUILD="sudo apt-get install -y build-essential python3-dev libpq-dev libxml2-dev libxslt1-dev libldap2-dev libsasl2-dev"
 
 say() { echo "== $*"; }
@@ -30,10 +30,15 @@ if command -v flock >/dev/null 2>&1; then
   flock 9
 fi
 
-head_commit() { git -C "$ODOO_DIR" rev-parse HEAD 2>/dev/null; }
-clone_ok() { [ -f "$CLONE_DONE" ]; }
+# its marker first: a removal cut short never leaves a marked half
+discard() {
+  rm -f "$1/.fetch-complete" "$1/.install-complete"
+  rm -rf "$1"
+}
+commit() { cut -c1-10 "$CLONE_DONE"; }
+clone_ok() { [ -f "$CLONE_DONE" ] && [ -f "$ODOO_DIR/odoo-bin" ]; }
 venv_ok() {
-  [ -f "$VENV_DONE" ] && [ "$(cat "$VENV_DONE")" = "$(head_commit)" ] &&
+  [ -f "$VENV_DONE" ] && [ "$(cat "$VENV_DONE")" = "$(cat "$CLONE_DONE")" ] &&
     "$VENV/bin/python" -c '' 2>/dev/null
 }
 
@@ -52,11 +57,11 @@ esac
 
 # 1. the clone
 if clone_ok; then
-  say "[1/3] Odoo 18.0 already in .odoo/ (commit $(head_commit | cut -c1-10))"
+  say "[1/3] Odoo 18.0 already in .odoo/ (commit $(commit))"
 else
   if [ -e "$ODOO_DIR" ]; then
     say "[1/3] .odoo/ was left by an interrupted fetch: removing it"
-    rm -rf "$ODOO_DIR"
+    discard "$ODOO_DIR"
   fi
   command -v git >/dev/null 2>&1 ||
     fail "git not found, needed to fetch Odoo 18.0: install it (Debian/Ubuntu: sudo apt-get install -y git), or point at an existing Odoo (ODOO_PATH, see README)."
@@ -65,31 +70,31 @@ else
   if [ -d "$src" ]; then src="file://$(cd "$src" && pwd)"; fi
   say "[1/3] cloning branch $BRANCH of $ODOO_SRC into .odoo/ (shallow)"
   if ! git -c advice.detachedHead=false clone --depth 1 --single-branch --branch "$BRANCH" "$src" "$ODOO_DIR"; then
-    rm -rf "$ODOO_DIR"
+    discard "$ODOO_DIR"
     fail "could not clone branch $BRANCH of $ODOO_SRC (git's message above): no network, or not a git repository with a $BRANCH branch. Check the connection, or set ODOO_SRC to a reachable git URL or a local clone of Odoo, or point at an existing Odoo (ODOO_PATH, see README)."
   fi
   serie=$("$PYTHON" -c 'import sys; ns = {}; exec(open(sys.argv[1]).read(), ns); print(ns["serie"])' \
     "$ODOO_DIR/odoo/release.py" 2>/dev/null) || serie=
   if [ ! -f "$ODOO_DIR/odoo-bin" ] || [ "$serie" != "18.0" ]; then
-    rm -rf "$ODOO_DIR"
+    discard "$ODOO_DIR"
     fail "branch $BRANCH of $ODOO_SRC is not Odoo 18.0 (no odoo-bin, or odoo/release.py says '${serie:-nothing}'): set ODOO_SRC to Odoo's repository or a clone of it."
   fi
-  : >"$CLONE_DONE"
+  git -C "$ODOO_DIR" rev-parse HEAD >"$CLONE_DONE"
 fi
 
 # 2. the virtual environment, made for this commit of .odoo/
 if venv_ok; then
   say "[2/3] .venv/ already set up for this commit of .odoo/"
-  say "Odoo 18.0 ready: .odoo/ (commit $(head_commit | cut -c1-10)), Python .venv/bin/python"
+  say "Odoo 18.0 ready: .odoo/ (commit $(commit)), Python .venv/bin/python"
   exit 0
 fi
 if [ -e "$VENV" ]; then
   say "[2/3] .venv/ was left by an interrupted set-up, or made for another .odoo/: removing it"
-  rm -rf "$VENV"
+  discard "$VENV"
 fi
 say "[2/3] creating .venv/ with $PYTHON (Python $pyver)"
 if ! out=$("$PYTHON" -m venv "$VENV" 2>&1); then
-  rm -rf "$VENV"
+  discard "$VENV"
   echo "$out" >&2
   fail "could not create a virtual environment with $PYTHON (above): on Debian/Ubuntu install its venv module, sudo apt-get install -y python3-venv (python$pyver-venv for a Python other than the default one)."
 fi
@@ -108,6 +113,7 @@ if ! PIP_CONSTRAINT="${PIP_CONSTRAINT:+$PIP_CONSTRAINT }$constraints" "$VENV/bin
   --disable-pip-version-check --progress-bar off \
   -r "$VENV/odoo-requirements.txt" -r "$REPO_DIR/requirements.txt" 2>&1 | tee "$log" |
   while IFS= read -r line; do
+    line=${line#"${line%%[! ]*}"}
     case $line in "Collecting "* | "Building wheel for "*) echo "   ${line%% (*}" ;; esac
   done; then
   culprit=$(grep -oE '(Failed to build|Failed building wheel for) [^ ].*' "$log" | sed -E 's/^Failed (to build|building wheel for) //' | sort -u | paste -sd' ' -) || true
@@ -127,5 +133,5 @@ then run the command again (pip's log: .venv/pip.log)."
 fi
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$ODOO_DIR" >"$site/odoo-checkout.pth"
-head_commit >"$VENV_DONE"
-say "Odoo 18.0 ready: .odoo/ (commit $(head_commit | cut -c1-10)), Python .venv/bin/python"
+cp "$CLONE_DONE" "$VENV_DONE"
+say "Odoo 18.0 ready: .odoo/ (commit $(commit)), Python .venv/bin/python"
