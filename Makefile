@@ -1,12 +1,14 @@
-# Optical CRM - the project's commands. Prerequisites: Odoo 18.0 Community (importable
-# as `odoo`, or ODOO_PATH=/path/to/odoo) and PostgreSQL (local socket or PGHOST...).
+# Optical CRM - the project's commands. Prerequisites: PostgreSQL (local socket or
+# PGHOST...), git and Python 3.10-3.12. Odoo 18.0 Community: the one importable as `odoo`,
+# or ODOO_PATH=/path/to/odoo; with neither, demo and test fetch it into .odoo/ with its
+# own .venv/ (from ODOO_SRC, default Odoo's public repository) and reuse it afterwards.
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: demo demo-stop test test-full lint i18n bench help
+.PHONY: demo demo-stop test test-full lint i18n bench clean-odoo help
 
 help:
-	@echo "make demo | demo-stop | test | test-full | lint | i18n | bench"
+	@echo "make demo | demo-stop | test | test-full | lint | i18n | bench | clean-odoo"
 
 demo:  ## database optical_demo, Italian, demo data, served at http://localhost:8069
 	@tests/tools/demo.sh
@@ -33,3 +35,7 @@ i18n:  ## export each addon's .pot from a throw-away database and merge it into 
 
 bench:  ## every benchmark, one table (BENCH_SCALE=small: a quick run)
 	@$(PYTHON) tests/benchmarks/run_all.py
+
+clean-odoo:  ## remove the Odoo fetched by demo/test (.odoo/) and its virtual environment (.venv/)
+	rm -f .odoo/.fetch-complete .venv/.install-complete
+	rm -rf .odoo .venv
