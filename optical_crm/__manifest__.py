@@ -2,7 +2,7 @@
     "name": "Optical CRM",
     "summary": "Relationship CRM for optical shops: optical profile, consent, "
     "touchpoints, campaigns and customer value",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Marketing",
     "website": "https://github.com/optical-crm/optical-crm",
     "author": "Optical CRM",

@@ -25,3 +25,4 @@ from . import test_multi_company_isolation
 from . import test_public_routes
 from . import test_health_in_messages
 from . import test_partner_tab_tour
+from . import test_partner_field_isolation
