@@ -3,7 +3,7 @@ import ast
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
@@ -359,6 +359,10 @@ class OpticalSegment(models.Model):
                 segment.partner_count = segment._optical_count()
             except (ValueError, SyntaxError):
                 segment.partner_count = 0  # free domain being typed
+            except AccessError:
+                # criteria on health data (last exam, prescription age): only
+                # optometrists may count, preview or send the segment
+                segment.partner_count = 0
 
     def action_view_partners(self):
         self.ensure_one()
