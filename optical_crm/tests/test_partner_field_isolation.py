@@ -299,6 +299,12 @@ class TestPartnerFieldIsolation(AccountTestInvoicingCommon):
                 for operator, value in SEARCH_PROBES[name]
             ]
         probes = [[(name, "!=", False)], [(name, "=", False)]]
+        if field.type in ("one2many", "many2many"):
+            # ids of shop B's lines, as if guessed
+            lines = (self.customer | self.stranger).sudo()[name]
+            ids = lines.filtered(lambda line: line.company_id == self.shop_b).ids
+            self.assertTrue(ids, name)
+            probes += [[(name, "in", ids)], [(name, "not in", ids)]]
         if field.type in ("date", "float", "integer", "char", "selection"):
             for user in (self.manager_a, self.manager_b):
                 value = self._read(user, self.customer, name)
