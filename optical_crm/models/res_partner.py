@@ -217,15 +217,15 @@ class ResPartner(models.Model):
         compute="_compute_optical_search_only",
         search="_search_optical_purchase_filter",
         help="Search only: '<optical category>:<months>' (0 months: ever); "
-        "'=' bought, '!=' not bought.",
+        "'=' bought in the current shop, '!=' not bought there.",
         groups=OPTICAL_USER,
     )
     optical_prescription_age_filter = fields.Integer(
         string="Latest prescription age (months)",
         compute="_compute_optical_search_only",
         search="_search_optical_prescription_age_filter",
-        help="Search only, with '>=': the latest prescription is at least this many "
-        "months old.",
+        help="Search only, with '>=': the latest prescription written in the "
+        "current shop is at least this many months old.",
         groups=OPTOMETRIST,
     )
     optical_customer_of = fields.Integer(
@@ -271,10 +271,11 @@ class ResPartner(models.Model):
         """Checks shared by the search methods of the optical criteria.
 
         The criterion ``fname`` is searched only by the groups that may read it
-        (its ``groups``): Odoo checks the fields of a domain before running it,
-        but not the criteria a search method or a segment expands into, so each
-        method checks its own (AccessError, as for any field the user may not
-        read). The figures searched are the current shop's (``env.company``).
+        (its ``groups``; AccessError, as for any field the user may not read).
+        Odoo checks the groups of stored fields only; ``_optical_guard_domain``
+        checks the criteria of a search, but a segment expands into criteria
+        evaluated within the same search, so each method checks its own. The
+        figures searched are the current shop's (``env.company``).
         """
         self.check_field_access_rights("read", [fname])
         if operator not in allowed:
@@ -336,7 +337,9 @@ class ResPartner(models.Model):
             return (fname, operator, value)
         if value is False and operator in ("=", "!="):
             return (fname, "any" if operator == "!=" else "not any", [])
-        if operator in ("=", "!=", "in", "not in") and not isinstance(value, str):
+        if operator in ("=", "!=", "in", "not in") and isinstance(
+            value, int | list | tuple
+        ):
             ids = list(value) if isinstance(value, list | tuple) else [value]
             positive = operator in ("=", "in")
             return (fname, "any" if positive else "not any", [("id", "in", ids)])
