@@ -142,20 +142,21 @@ def generate(
             WITH new AS (
                 INSERT INTO res_partner (
                     name, complete_name, active, type, is_company, autopost_bills,
-                    lang, create_date, write_date, create_uid, write_uid,
-                    optical_next_exam_date, optical_cl_runout_date)
+                    lang, create_date, write_date, create_uid, write_uid)
                 SELECT 'Cliente ' || g, 'Cliente ' || g, TRUE, 'contact', FALSE,
-                       'ask', NULL, NOW(), NOW(), 1, 1,
-                       CASE WHEN random() < 0.6
-                            THEN %(today)s::date + (random() * 730 - 365)::int END,
-                       CASE WHEN random() < 0.15
-                            THEN %(today)s::date + (random() * 120 - 60)::int END
+                       'ask', NULL, NOW(), NOW(), 1, 1
                   FROM generate_series(1, %(n)s) g
                 RETURNING id
             )
             SELECT id,
                    mod((random() * %(shops)s)::int, %(shops)s) AS home,
-                   random() < 0.8 AS buyer
+                   random() < 0.8 AS buyer,
+                   CASE WHEN random() < 0.6
+                        THEN %(today)s::date + (random() * 730 - 365)::int
+                   END AS next_exam,
+                   CASE WHEN random() < 0.15
+                        THEN %(today)s::date + (random() * 120 - 60)::int
+                   END AS runout
               FROM new
             """,
             today=today,
@@ -163,9 +164,26 @@ def generate(
             shops=len(shops),
         )
     )
+    # the profile figures are per shop (company-dependent jsonb columns): the
+    # customer's home shop holds the recall and run-out dates
     cr.execute(
-        "UPDATE res_partner p SET commercial_partner_id = p.id "
-        "FROM bench_partner b WHERE b.id = p.id"
+        SQL(
+            """
+            WITH shop(n, company_id) AS (VALUES %(shops)s)
+            UPDATE res_partner p
+               SET commercial_partner_id = p.id,
+                   optical_next_exam_date = CASE WHEN b.next_exam IS NOT NULL
+                       THEN jsonb_build_object(shop.company_id, b.next_exam) END,
+                   optical_cl_runout_date = CASE WHEN b.runout IS NOT NULL
+                       THEN jsonb_build_object(shop.company_id, b.runout) END
+              FROM bench_partner b
+              JOIN shop ON shop.n = b.home
+             WHERE b.id = p.id
+            """,
+            shops=SQL(", ").join(
+                SQL("(%s, %s)", n, shop["id"]) for n, shop in enumerate(shops)
+            ),
+        )
     )
     timings["partners"] = time.perf_counter() - step
 
@@ -348,12 +366,11 @@ def generate(
             WITH shop(n, company_id) AS (VALUES %(shops)s)
             INSERT INTO optical_exam (partner_id, company_id, date, next_exam_date,
                                       create_date, write_date, create_uid, write_uid)
-            SELECT b.id, shop.company_id, p.optical_next_exam_date - 365,
-                   p.optical_next_exam_date, NOW(), NOW(), 1, 1
+            SELECT b.id, shop.company_id, b.next_exam - 365, b.next_exam,
+                   NOW(), NOW(), 1, 1
               FROM bench_partner b
-              JOIN res_partner p ON p.id = b.id
               JOIN shop ON shop.n = b.home
-             WHERE p.optical_next_exam_date IS NOT NULL
+             WHERE b.next_exam IS NOT NULL
              LIMIT %(n)s
             """,
             shops=SQL(", ").join(

@@ -10,8 +10,9 @@ CATEGORIES = ("spectacles", "sunglasses", "contact_lens", "frame", "lens_care")
 
 def insert_customers(cr, count, *, tag, company_id, first=0, consent_share=0.95):
     """``count`` people with a valid Italian mobile number (E.164), an email, a
-    birthdate (1940-2019), eye exam dates and, for ``consent_share`` of them, a
-    granted SMS and email marketing consent. Returns the new partner ids."""
+    birthdate (1940-2019), eye exam dates in shop ``company_id`` and, for
+    ``consent_share`` of them, a granted SMS and email marketing consent. Returns
+    the new partner ids."""
     cr.execute("SELECT setseed(0.42)")
     cr.execute(
         """
@@ -26,12 +27,14 @@ def insert_customers(cr, count, *, tag, company_id, first=0, consent_share=0.95)
                'cliente' || g || '@example.it', 'cliente' || g || '@example.it',
                'it_IT', TRUE, 'contact', FALSE, TRUE, 'ask',
                DATE '1940-01-01' + (random() * 29000)::int,
-               exam, exam + 365, now(), now(), 1, 1
+               -- the profile is per shop (company-dependent jsonb columns)
+               jsonb_build_object(%(company)s, exam),
+               jsonb_build_object(%(company)s, exam + 365), now(), now(), 1, 1
           FROM (SELECT g, DATE '2024-01-01' + (random() * 730)::int AS exam
                   FROM generate_series(%(first)s, %(last)s) g) s
         RETURNING id
         """,
-        {"tag": tag, "first": first, "last": first + count - 1},
+        {"tag": tag, "first": first, "last": first + count - 1, "company": company_id},
     )
     ids = [row[0] for row in cr.fetchall()]
     cr.execute(

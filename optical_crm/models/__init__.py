@@ -4,6 +4,7 @@ from . import account_move_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_profile
 from . import phone_blacklist
 from . import mail_blacklist
 from . import optical_health_mixin

@@ -48,7 +48,8 @@ class OpticalCustomerTimeline(models.Model):
     A read-only SQL view (``UNION ALL`` of invoices and credit notes, eye exams,
     prescriptions, messages with their mailing-trace outcome, link clicks,
     touchpoints and consents). Record rules keep the shops apart and hide eye exams
-    and prescriptions (``is_health``) from users who are not optometrists.
+    and prescriptions (``is_health``, also eye exams recorded as touchpoints) from
+    users who are not optometrists.
     """
 
     _name = "optical.customer.timeline"
@@ -185,7 +186,7 @@ class OpticalCustomerTimeline(models.Model):
             UNION ALL
             SELECT tp.id::bigint * 10 + 6, tp.partner_id, tp.company_id, tp.datetime,
                    tp.datetime::date, 'touchpoint', tp.channel, tp.kind, NULL, NULL,
-                   tp.summary, NULL, NULL, FALSE, tp.res_model, tp.res_id
+                   tp.summary, NULL, NULL, tp.kind = 'exam', tp.res_model, tp.res_id
               FROM optical_touchpoint tp
              WHERE tp.res_model IS NULL OR tp.res_model NOT IN %(documents)s
             UNION ALL

@@ -428,12 +428,12 @@ class OpticalCustomerValue(models.Model):
             SELECT v.id, c.partner_id, c.company_id, c.optical_category, c.n,
                    c.last_date, c.interval_days,
                    CASE WHEN c.optical_category = 'contact_lens'
-                             AND p.optical_cl_runout_date IS NOT NULL
-                        THEN p.optical_cl_runout_date
+                             AND %(runout)s IS NOT NULL
+                        THEN %(runout)s
                         ELSE c.last_date + c.interval_days
                    END,
                    CASE WHEN c.optical_category = 'contact_lens'
-                             AND p.optical_cl_runout_date IS NOT NULL
+                             AND %(runout)s IS NOT NULL
                         THEN 'cl_runout'
                         WHEN c.interval_days IS NOT NULL THEN 'interval'
                    END,
@@ -460,6 +460,10 @@ class OpticalCustomerValue(models.Model):
             """,
             docs=docs,
             uid=self.env.uid,
+            # the contact lenses' run-out date of the row's shop
+            runout=self.env["res.partner"]._optical_profile_sql(
+                "p", "optical_cl_runout_date", SQL("c.company_id")
+            ),
         )
 
     @api.model

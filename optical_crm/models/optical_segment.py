@@ -3,7 +3,7 @@ import ast
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
@@ -108,7 +108,8 @@ class OpticalSegment(models.Model):
     last_exam_months = fields.Integer(
         string="Last eye exam over (months) ago",
         help="Last eye exam at least this many months ago; customers never examined "
-        "in the shop are included. 0: no criterion.",
+        "in the shop are included (health data: optometrists only). 0: no "
+        "criterion.",
     )
     cl_runout_days = fields.Integer(
         string="Contact lenses run out within (days)",
@@ -116,8 +117,8 @@ class OpticalSegment(models.Model):
     )
     prescription_months = fields.Integer(
         string="Prescription older than (months)",
-        help="The latest prescription is at least this many months old. "
-        "0: no criterion.",
+        help="The latest prescription written in the shop is at least this many "
+        "months old (health data: optometrists only). 0: no criterion.",
     )
     birthday_month = fields.Selection(MONTHS, string="Birthday in")
     shop_id = fields.Many2one(
@@ -359,6 +360,10 @@ class OpticalSegment(models.Model):
                 segment.partner_count = segment._optical_count()
             except (ValueError, SyntaxError):
                 segment.partner_count = 0  # free domain being typed
+            except AccessError:
+                # criteria on health data (last exam, prescription age): only
+                # optometrists may count, preview or send the segment
+                segment.partner_count = 0
 
     def action_view_partners(self):
         self.ensure_one()

@@ -157,16 +157,22 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_profile_date_sql(self, company_ids, column, date_from, date_to):
-        """Shop customers whose profile date ``column`` is within the bounds."""
-        bounds = [SQL("p.%s IS NOT NULL", SQL.identifier(column))]
+        """Customers whose profile date ``column`` in one of the shops (that
+        shop's own figure: a customer of the shop) is within the bounds."""
+        value = self.env["res.partner"]._optical_profile_sql(
+            "p", column, SQL("shop.id")
+        )
+        bounds = [SQL("%s IS NOT NULL", value)]
         if date_from:
-            bounds.append(SQL("p.%s >= %s", SQL.identifier(column), date_from))
+            bounds.append(SQL("%s >= %s", value, date_from))
         if date_to:
-            bounds.append(SQL("p.%s <= %s", SQL.identifier(column), date_to))
+            bounds.append(SQL("%s <= %s", value, date_to))
         return SQL(
-            "SELECT p.id FROM res_partner p WHERE %s AND p.id IN (%s)",
+            "SELECT p.id FROM res_partner p, unnest(%s::int[]) AS shop(id) "
+            "WHERE p.%s IS NOT NULL AND %s",
+            company_ids,
+            SQL.identifier(column),
             SQL(" AND ").join(bounds),
-            self._optical_shop_customers_sql(company_ids),
         )
 
     @api.model

@@ -3,12 +3,13 @@ from datetime import date
 from babel.dates import format_date as babel_format_date
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import api, fields, models, tools
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from .optical_customer_value import VALUE_SEGMENTS
 from .product_template import OPTICAL_CATEGORIES
+from .res_partner_profile import OPTICAL_USER, OPTOMETRIST
 
 # Placeholders a campaign message may use as ``{{ object.<field> }}``: simple field
 # paths, rendered without code evaluation, allowed to every user writing content.
@@ -28,75 +29,44 @@ class ResPartner(models.Model):
     email_normalized = fields.Char(index="btree_not_null")
     phone_sanitized = fields.Char(index="btree_not_null")
 
-    optical_birthdate = fields.Date(string="Birthdate", index=True)
-    optical_age = fields.Integer(string="Age", compute="_compute_optical_age")
+    # Every optical_* field is for the Optical CRM groups (optometrists for what
+    # tells about the eyes): test_partner_field_isolation walks them all.
+    optical_birthdate = fields.Date(string="Birthdate", index=True, groups=OPTICAL_USER)
+    optical_age = fields.Integer(
+        string="Age", compute="_compute_optical_age", groups=OPTICAL_USER
+    )
     optical_prescription_ids = fields.One2many(
         "optical.prescription",
         "partner_id",
         string="Prescriptions",
-        groups="optical_crm.group_optical_optometrist",
+        groups=OPTOMETRIST,
     )
     optical_exam_ids = fields.One2many(
         "optical.exam",
         "partner_id",
         string="Eye exams",
-        groups="optical_crm.group_optical_optometrist",
+        groups=OPTOMETRIST,
     )
     optical_consent_ids = fields.One2many(
-        "optical.consent", "partner_id", string="Consents"
+        "optical.consent", "partner_id", string="Consents", groups=OPTICAL_USER
     )
     optical_touchpoint_ids = fields.One2many(
-        "optical.touchpoint", "partner_id", string="Touchpoints"
+        "optical.touchpoint", "partner_id", string="Touchpoints", groups=OPTICAL_USER
     )
     optical_prescription_count = fields.Integer(
         compute="_compute_optical_health_counts",
-        groups="optical_crm.group_optical_optometrist",
+        groups=OPTOMETRIST,
     )
     optical_exam_count = fields.Integer(
         compute="_compute_optical_health_counts",
-        groups="optical_crm.group_optical_optometrist",
+        groups=OPTOMETRIST,
     )
     optical_touchpoint_count = fields.Integer(
-        compute="_compute_optical_touchpoint_count"
+        compute="_compute_optical_touchpoint_count", groups=OPTICAL_USER
     )
     optical_invoice_count = fields.Integer(
         compute="_compute_optical_invoice_count",
         groups="account.group_account_invoice,account.group_account_readonly",
-    )
-    # Stored figures, kept current by the events that change them (invoices, exams,
-    # prescriptions, imported purchases): see _optical_refresh_profile().
-    optical_last_exam_date = fields.Date(
-        string="Last eye exam", index=True, readonly=True
-    )
-    optical_next_exam_date = fields.Date(
-        string="Next eye exam (recall)",
-        index=True,
-        readonly=True,
-        help="From the latest eye exam: its recall date.",
-    )
-    optical_last_prescription_date = fields.Date(
-        string="Last prescription", index=True, readonly=True
-    )
-    optical_last_purchase_date = fields.Date(
-        string="Last purchase",
-        index=True,
-        readonly=True,
-        help="Date of the latest customer invoice not fully credited, or of the "
-        "latest imported purchase.",
-    )
-    optical_cl_runout_date = fields.Date(
-        string="Contact lenses run out",
-        index=True,
-        readonly=True,
-        help="Latest contact lens purchase date + packs x lenses per pack x "
-        "replacement days / 2 (two eyes).",
-    )
-    optical_ltv = fields.Float(
-        string="Lifetime value",
-        digits="Account",
-        readonly=True,
-        help="Posted customer invoices less credit notes, without taxes, in company "
-        "currency, plus imported purchases.",
     )
 
     # ------------------------------------------------------------------ consent
@@ -164,24 +134,31 @@ class ResPartner(models.Model):
     # Message placeholders: ``{{ object.optical_first_name }}`` and friends in SMS
     # and email content. Computed in batch for the whole audience being rendered.
     optical_first_name = fields.Char(
-        string="First name (messages)", compute="_compute_optical_first_name"
+        string="First name (messages)",
+        compute="_compute_optical_first_name",
+        groups=OPTICAL_USER,
     )
     optical_shop_name = fields.Char(
-        string="Shop name (messages)", compute="_compute_optical_shop_name"
+        string="Shop name (messages)",
+        compute="_compute_optical_shop_name",
+        groups=OPTICAL_USER,
     )
     optical_next_exam_words = fields.Char(
         string="Next eye exam, in words",
         compute="_compute_optical_date_words",
         help="E.g. '15 marzo 2026', in the customer's language.",
+        groups=OPTICAL_USER,
     )
     optical_next_exam_month_words = fields.Char(
         string="Next eye exam month, in words",
         compute="_compute_optical_date_words",
         help="E.g. 'marzo 2026', in the customer's language.",
+        groups=OPTICAL_USER,
     )
     optical_cl_runout_words = fields.Char(
         string="Contact lenses run out, in words",
         compute="_compute_optical_date_words",
+        groups=OPTICAL_USER,
     )
 
     @api.depends("name", "is_company")
@@ -198,7 +175,9 @@ class ResPartner(models.Model):
         self.optical_shop_name = self.env.company.name
 
     @api.depends("optical_next_exam_date", "optical_cl_runout_date", "lang")
+    @api.depends_context("company")
     def _compute_optical_date_words(self):
+        # the figures of the current shop: campaigns and cycles render with theirs
         for partner in self:
             locale = partner._optical_locale()
             partner.optical_next_exam_words = partner._optical_date_words(
@@ -235,20 +214,23 @@ class ResPartner(models.Model):
         string="Birthday month",
         compute="_compute_optical_birth_month",
         search="_search_optical_birth_month",
+        groups=OPTICAL_USER,
     )
     optical_purchase_filter = fields.Char(
         string="Bought (category:months)",
         compute="_compute_optical_search_only",
         search="_search_optical_purchase_filter",
         help="Search only: '<optical category>:<months>' (0 months: ever); "
-        "'=' bought, '!=' not bought.",
+        "'=' bought in the current shop, '!=' not bought there.",
+        groups=OPTICAL_USER,
     )
     optical_prescription_age_filter = fields.Integer(
         string="Latest prescription age (months)",
         compute="_compute_optical_search_only",
         search="_search_optical_prescription_age_filter",
-        help="Search only, with '>=': the latest prescription is at least this many "
-        "months old.",
+        help="Search only, with '>=': the latest prescription written in the "
+        "current shop is at least this many months old.",
+        groups=OPTOMETRIST,
     )
     optical_customer_of = fields.Integer(
         string="Customer of shop",
@@ -256,6 +238,7 @@ class ResPartner(models.Model):
         search="_search_optical_customer_of",
         help="Search only: id of a shop (company) the customer belongs to or "
         "bought from.",
+        groups=OPTICAL_USER,
     )
     optical_consent_filter = fields.Char(
         string="Marketing consent for",
@@ -263,12 +246,14 @@ class ResPartner(models.Model):
         search="_search_optical_consent_filter",
         help="Search only: a channel (sms, email, phone, app) with a granted "
         "marketing consent for the current shop.",
+        groups=OPTICAL_USER,
     )
     optical_segment_filter = fields.Integer(
         string="In segment",
         compute="_compute_optical_search_only",
         search="_search_optical_segment_filter",
         help="Search only: id of an optical segment, evaluated now.",
+        groups=OPTICAL_USER,
     )
 
     @api.depends("optical_birthdate")
@@ -286,7 +271,17 @@ class ResPartner(models.Model):
         self.optical_segment_filter = 0
 
     @api.model
-    def _optical_search_operator(self, operator, allowed):
+    def _optical_search_guard(self, fname, operator, allowed):
+        """Checks shared by the search methods of the optical criteria.
+
+        The criterion ``fname`` is searched only by the groups that may read it
+        (its ``groups``; AccessError, as for any field the user may not read).
+        Odoo checks the groups of stored fields only; ``_optical_guard_domain``
+        checks the criteria of a search, but a segment expands into criteria
+        evaluated within the same search, so each method checks its own. The
+        figures searched are the current shop's (``env.company``).
+        """
+        self.check_field_access_rights("read", [fname])
         if operator not in allowed:
             raise UserError(
                 self.env._(
@@ -295,8 +290,67 @@ class ResPartner(models.Model):
                 )
             )
 
+    @api.model
+    @tools.ormcache()
+    def _optical_guarded_fields(self):
+        """The optical fields restricted to some groups (all of them: see
+        test_partner_field_isolation)."""
+        return frozenset(
+            name
+            for name, field in self._fields.items()
+            if name.startswith("optical_") and field.groups
+        )
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        return super()._search(
+            self._optical_guard_domain(domain), offset=offset, limit=limit, order=order
+        )
+
+    @api.model
+    def _optical_guard_domain(self, domain):
+        """A domain on optical fields, searched only by the groups that may read
+        them, through the record rules of the rows they lead to.
+
+        Odoo checks the groups of the stored fields of a domain, not of the
+        fields searched by a method or of one2many fields, whose ``= False`` and
+        id conditions also skip the record rules of the lines: without this, a
+        search would tell who had an eye exam in another shop. Those conditions
+        become ``any``/``not any``, which apply them.
+        """
+        if self.env.su or not isinstance(domain, list | tuple):
+            return domain
+        guarded = self._optical_guarded_fields()
+        result = []
+        for leaf in domain:
+            if (
+                isinstance(leaf, list | tuple)
+                and len(leaf) == 3
+                and isinstance(leaf[0], str)
+                and leaf[0].split(".", 1)[0] in guarded
+            ):
+                self.check_field_access_rights("read", [leaf[0].split(".", 1)[0]])
+                leaf = self._optical_x2many_leaf(*leaf)
+            result.append(leaf)
+        return result
+
+    @api.model
+    def _optical_x2many_leaf(self, fname, operator, value):
+        field = self._fields.get(fname)
+        if not field or field.type not in ("one2many", "many2many"):
+            return (fname, operator, value)
+        if value is False and operator in ("=", "!="):
+            return (fname, "any" if operator == "!=" else "not any", [])
+        if operator in ("=", "!=", "in", "not in") and isinstance(
+            value, int | list | tuple
+        ):
+            ids = list(value) if isinstance(value, list | tuple) else [value]
+            positive = operator in ("=", "in")
+            return (fname, "any" if positive else "not any", [("id", "in", ids)])
+        return (fname, operator, value)
+
     def _search_optical_birth_month(self, operator, value):
-        self._optical_search_operator(operator, ("=", "in"))
+        self._optical_search_guard("optical_birth_month", operator, ("=", "in"))
         months = [
             int(m) for m in (value if isinstance(value, list | tuple) else [value])
         ]
@@ -314,7 +368,7 @@ class ResPartner(models.Model):
         ]
 
     def _search_optical_purchase_filter(self, operator, value):
-        self._optical_search_operator(operator, ("=", "!="))
+        self._optical_search_guard("optical_purchase_filter", operator, ("=", "!="))
         category, _sep, months = str(value).partition(":")
         if category not in dict(OPTICAL_CATEGORIES):
             raise UserError(
@@ -329,36 +383,46 @@ class ResPartner(models.Model):
             )
         self.env["account.move.line"].flush_model(["optical_category", "move_id"])
         self.env["account.move"].flush_model(
-            ["partner_id", "move_type", "state", "invoice_date"]
+            ["partner_id", "move_type", "state", "invoice_date", "company_id"]
         )
         subquery = SQL(
             """(SELECT m.partner_id FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
                  WHERE l.optical_category = %s AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted' AND m.partner_id IS NOT NULL %s)""",
+                   AND m.state = 'posted' AND m.partner_id IS NOT NULL
+                   AND m.company_id = %s %s)""",
             category,
+            self.env.company.id,
             since,
         )
         return [("id", "in" if operator == "=" else "not in", subquery)]
 
     def _search_optical_prescription_age_filter(self, operator, value):
-        self._optical_search_operator(operator, (">=",))
+        self._optical_search_guard("optical_prescription_age_filter", operator, (">=",))
         cutoff = fields.Date.context_today(self) - relativedelta(months=int(value))
-        self.env["optical.prescription"].flush_model(["partner_id", "date"])
+        self.env["optical.prescription"].flush_model(
+            ["partner_id", "date", "company_id"]
+        )
         return [
             (
                 "id",
                 "in",
                 SQL(
                     "(SELECT partner_id FROM optical_prescription "
-                    "GROUP BY partner_id HAVING MAX(date) <= %s)",
+                    "WHERE company_id = %s GROUP BY partner_id HAVING MAX(date) <= %s)",
+                    self.env.company.id,
                     cutoff,
                 ),
             )
         ]
 
     def _search_optical_customer_of(self, operator, value):
-        self._optical_search_operator(operator, ("=",))
+        self._optical_search_guard("optical_customer_of", operator, ("=",))
+        shop = int(value)
+        if not self.env.su and shop not in self.env.companies.ids:
+            raise AccessError(
+                self.env._("You have no access to the customers of this shop.")
+            )
         self.flush_model(["company_id"])
         self.env["account.move"].flush_model(
             ["partner_id", "company_id", "move_type", "state"]
@@ -374,13 +438,13 @@ class ResPartner(models.Model):
                          WHERE company_id = %(shop)s AND partner_id IS NOT NULL
                            AND move_type IN ('out_invoice', 'out_refund')
                            AND state = 'posted')""",
-                    shop=int(value),
+                    shop=shop,
                 ),
             )
         ]
 
     def _search_optical_consent_filter(self, operator, value):
-        self._optical_search_operator(operator, ("=",))
+        self._optical_search_guard("optical_consent_filter", operator, ("=",))
         self.env["optical.consent"].flush_model()
         return [
             (
@@ -409,7 +473,7 @@ class ResPartner(models.Model):
         ]
 
     def _search_optical_segment_filter(self, operator, value):
-        self._optical_search_operator(operator, ("=",))
+        self._optical_search_guard("optical_segment_filter", operator, ("=",))
         depth = self.env.context.get("optical_segment_depth", 0)
         if depth > 3:
             raise UserError(self.env._("Segments refer to each other in a loop."))
@@ -421,6 +485,7 @@ class ResPartner(models.Model):
         )
         if not segment:
             return [("id", "=", False)]
+        segment.check_access("read")  # a segment of another shop says nothing
         return segment._optical_domain()
 
     # ------------------------------------------------------------ customer value
@@ -428,31 +493,31 @@ class ResPartner(models.Model):
         "optical.customer.value",
         "partner_id",
         string="Value per shop",
-        groups="optical_crm.group_optical_user",
+        groups=OPTICAL_USER,
     )
     optical_value_id = fields.Many2one(
         "optical.customer.value",
         string="Value in this shop",
         compute="_compute_optical_value",
-        groups="optical_crm.group_optical_user",
+        groups=OPTICAL_USER,
     )
     optical_value_ltv = fields.Monetary(
         string="Lifetime value (shop)",
         compute="_compute_optical_value",
         currency_field="optical_value_currency_id",
-        groups="optical_crm.group_optical_user",
+        groups=OPTICAL_USER,
     )
     optical_value_currency_id = fields.Many2one(
         "res.currency",
         string="Shop currency",
         compute="_compute_optical_value",
-        groups="optical_crm.group_optical_user",
+        groups=OPTICAL_USER,
     )
     optical_value_segment = fields.Selection(
         VALUE_SEGMENTS,
         string="Value segment",
         compute="_compute_optical_value",
-        groups="optical_crm.group_optical_user",
+        groups=OPTICAL_USER,
     )
     optical_audience = fields.Char(
         string="Customer list",
@@ -460,6 +525,7 @@ class ResPartner(models.Model):
         search="_search_optical_audience",
         help="Search only: [('optical_audience', '=', 'lapsed')] finds the "
         "customers of a list of the value dashboard (see optical.value.dashboard).",
+        groups=OPTICAL_USER,
     )
 
     @api.depends_context("company")
@@ -485,6 +551,7 @@ class ResPartner(models.Model):
         self.optical_audience = False
 
     def _search_optical_audience(self, operator, value):
+        self.check_field_access_rights("read", ["optical_audience"])
         if operator not in ("=", "!=", "in", "not in"):
             raise UserError(
                 self.env._(
@@ -648,324 +715,6 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_partner_ids": self.ids},
         }
-
-    # ------------------------------------------------------------------
-    # Optical profile: the one place where its figures are computed
-    # ------------------------------------------------------------------
-    @api.model
-    def _optical_profile_fields(self):
-        """Stored partner fields written by _optical_refresh_profile()."""
-        return [
-            field
-            for _ctes, expressions in self._optical_profile_parts().values()
-            for field in expressions
-        ]
-
-    @api.model
-    def _optical_partner_filter(self, column, partner_ids):
-        """``AND <column> = ANY(ids)`` when refreshing some partners, else nothing."""
-        if partner_ids is None:
-            return SQL()
-        return SQL("AND %s = ANY(%s)", column, list(partner_ids))
-
-    @api.model
-    def _optical_profile_parts(self, partner_ids=None):
-        """The parts of the stored profile, each refreshed by the events that
-        change it: an invoice changes "purchases" (and "contact_lenses" when it
-        has contact lenses), an exam "exams", a prescription "prescriptions",
-        a contact-lens product "contact_lenses".
-
-        :return: ``{part: (ctes, {field: expression})}``. ``ctes`` is a list of
-            ``(name, SQL)``, ending with a relation named after the part, one
-            row per partner refreshed (a CTE that several parts use, such as
-            ``moves``, is given by each and defined once). The expressions
-            compute each stored field from it (a partner without a row gets
-            NULL, or 0 for the lifetime value).
-        """
-        legacy_filter = self._optical_partner_filter(SQL("t.partner_id"), partner_ids)
-        # posted customer invoices and credit notes; a credit note counts as part
-        # of the invoice it reverses (doc) and on that invoice's date
-        moves = (
-            "moves",
-            SQL(
-                """
-                SELECT m.id, m.partner_id, m.move_type,
-                       COALESCE(m.reversed_entry_id, m.id) AS doc,
-                       COALESCE(o.invoice_date, m.invoice_date) AS purchase_date,
-                       m.amount_untaxed_signed AS amount
-                  FROM account_move m
-                  LEFT JOIN account_move o ON o.id = m.reversed_entry_id
-                 WHERE m.state = 'posted'
-                   AND m.move_type IN ('out_invoice', 'out_refund')
-                   AND m.partner_id IS NOT NULL
-                   %(filter)s
-                """,
-                filter=self._optical_partner_filter(SQL("m.partner_id"), partner_ids),
-            ),
-        )
-        return {
-            "purchases": (
-                [
-                    moves,
-                    # one row per purchase: an invoice with its credit notes (a
-                    # fully credited invoice weighs nothing), a credit note
-                    # without origin, or a purchase imported from another system
-                    # (a touchpoint of kind purchase without Odoo document)
-                    (
-                        "docs",
-                        SQL(
-                            """
-                SELECT partner_id, MAX(purchase_date) AS purchase_date,
-                       SUM(amount) AS amount,
-                       BOOL_OR(move_type = 'out_invoice') AND SUM(amount) > 0
-                           AS counts
-                  FROM moves
-                 GROUP BY partner_id, doc
-                UNION ALL
-                SELECT t.partner_id, t.datetime::date, t.amount, t.amount >= 0
-                  FROM optical_touchpoint t
-                 WHERE t.kind = 'purchase' AND t.res_model IS NULL %(filter)s
-                            """,
-                            filter=legacy_filter,
-                        ),
-                    ),
-                    (
-                        "purchases",
-                        SQL(
-                            """
-                SELECT partner_id,
-                       SUM(amount) AS ltv,
-                       MAX(purchase_date) FILTER (WHERE counts) AS last_purchase
-                  FROM docs GROUP BY partner_id
-                            """
-                        ),
-                    ),
-                ],
-                {
-                    "optical_ltv": SQL("COALESCE(purchases.ltv, 0)"),
-                    "optical_last_purchase_date": SQL("purchases.last_purchase"),
-                },
-            ),
-            "contact_lenses": (
-                [
-                    moves,
-                    # lens days bought per day of purchase (credit notes negative)
-                    (
-                        "cl_days",
-                        SQL(
-                            """
-                SELECT b.partner_id, b.purchase_date,
-                       SUM(b.quantity) AS packs,
-                       SUM(b.quantity * t.optical_cl_lenses_per_pack
-                           * t.optical_cl_replacement_days) AS lens_days
-                  FROM (
-                    SELECT mv.partner_id, mv.purchase_date, pp.product_tmpl_id,
-                           CASE WHEN mv.move_type = 'out_refund'
-                                THEN -l.quantity ELSE l.quantity END AS quantity
-                      FROM moves mv
-                      JOIN account_move_line l
-                        ON l.move_id = mv.id AND l.display_type = 'product'
-                       AND l.optical_category = 'contact_lens'
-                      JOIN product_product pp ON pp.id = l.product_id
-                    UNION ALL
-                    SELECT t.partner_id, t.datetime::date, pp.product_tmpl_id,
-                           t.quantity
-                      FROM optical_touchpoint t
-                      JOIN product_product pp ON pp.id = t.product_id
-                     WHERE t.kind = 'purchase' AND t.res_model IS NULL
-                       AND t.optical_category = 'contact_lens' %(filter)s
-                  ) b
-                  JOIN product_template t ON t.id = b.product_tmpl_id
-                 GROUP BY b.partner_id, b.purchase_date
-                            """,
-                            filter=legacy_filter,
-                        ),
-                    ),
-                    (
-                        "contact_lenses",
-                        SQL(
-                            """
-                SELECT DISTINCT ON (partner_id)
-                       partner_id,
-                       purchase_date + FLOOR(lens_days / 2)::int AS runout
-                  FROM cl_days
-                 WHERE packs > 0 AND lens_days > 0
-                 ORDER BY partner_id, purchase_date DESC
-                            """
-                        ),
-                    ),
-                ],
-                {"optical_cl_runout_date": SQL("contact_lenses.runout")},
-            ),
-            "exams": (
-                [
-                    (
-                        "exams",
-                        SQL(
-                            """
-                SELECT DISTINCT ON (partner_id)
-                       partner_id, date AS last_exam, next_exam_date AS next_exam
-                  FROM optical_exam e
-                 WHERE TRUE %(filter)s
-                 ORDER BY partner_id, date DESC, id DESC
-                            """,
-                            filter=self._optical_partner_filter(
-                                SQL("e.partner_id"), partner_ids
-                            ),
-                        ),
-                    )
-                ],
-                {
-                    "optical_last_exam_date": SQL("exams.last_exam"),
-                    "optical_next_exam_date": SQL("exams.next_exam"),
-                },
-            ),
-            "prescriptions": (
-                [
-                    (
-                        "prescriptions",
-                        SQL(
-                            """
-                SELECT partner_id, MAX(date) AS last_rx
-                  FROM optical_prescription r
-                 WHERE TRUE %(filter)s
-                 GROUP BY partner_id
-                            """,
-                            filter=self._optical_partner_filter(
-                                SQL("r.partner_id"), partner_ids
-                            ),
-                        ),
-                    )
-                ],
-                {"optical_last_prescription_date": SQL("prescriptions.last_rx")},
-            ),
-        }
-
-    @api.model
-    def _optical_profile_queries(self, partner_ids=None, parts=None):
-        """The SQL statements that bring the stored profile up to date.
-
-        Set-based: ``partner_ids=None`` refreshes every partner in one pass;
-        ``parts`` (names of ``_optical_profile_parts``, default all) limits the
-        figures computed. Only rows whose figures change are written. Extend by
-        appending queries. The CTEs are MATERIALIZED so that each is planned on
-        its own: for the one customer of a posted invoice, planning the query
-        costs more than running it.
-        """
-        chosen = self._optical_profile_parts(partner_ids)
-        if parts is not None:
-            chosen = {name: chosen[name] for name in parts}
-        ctes = {}
-        columns = {}
-        for part_ctes, expressions in chosen.values():
-            for name, body in part_ctes:
-                ctes.setdefault(name, body)
-            columns.update(expressions)
-        return [
-            SQL(
-                """
-            WITH %(ctes)s,
-            profile AS MATERIALIZED (
-                SELECT p.id, %(select)s
-                  FROM res_partner p
-                  %(joins)s
-                 WHERE TRUE %(filter)s
-            )
-            UPDATE res_partner p
-               SET %(set)s
-              FROM profile
-             WHERE p.id = profile.id
-               AND (%(changed)s)
-                """,
-                ctes=SQL(", ").join(
-                    SQL("%s AS MATERIALIZED (%s)", SQL.identifier(name), body)
-                    for name, body in ctes.items()
-                ),
-                select=SQL(", ").join(
-                    SQL("%s AS %s", expression, SQL.identifier(field))
-                    for field, expression in columns.items()
-                ),
-                joins=SQL(" ").join(
-                    SQL(
-                        "LEFT JOIN %s ON %s = p.id",
-                        SQL.identifier(name),
-                        SQL.identifier(name, "partner_id"),
-                    )
-                    for name in chosen
-                ),
-                filter=self._optical_partner_filter(SQL("p.id"), partner_ids),
-                set=SQL(", ").join(
-                    SQL(
-                        "%s = %s",
-                        SQL.identifier(field),
-                        SQL.identifier("profile", field),
-                    )
-                    for field in columns
-                ),
-                changed=SQL(" OR ").join(
-                    SQL(
-                        "%s IS DISTINCT FROM %s",
-                        SQL.identifier("p", field),
-                        SQL.identifier("profile", field),
-                    )
-                    for field in columns
-                ),
-            )
-        ]
-
-    @api.model
-    def _optical_refresh_profile(self, partner_ids=None, parts=None):
-        """Recompute the stored optical profile of some partners, or of all.
-
-        :param partner_ids: ids to refresh, or None for every partner (one
-            set-based pass, used at install, by the benchmark and by repairs).
-        :param parts: the parts of the profile to refresh (see
-            ``_optical_profile_parts``), default all of them.
-        Called by invoice posting/reset/cancel, exam and prescription changes,
-        imports and product changes, for the partners and parts concerned only.
-        """
-        if partner_ids is not None:
-            partner_ids = sorted({pid for pid in partner_ids if pid})
-            if not partner_ids:
-                return
-        for model in (
-            "account.move",
-            "account.move.line",
-            "optical.exam",
-            "optical.prescription",
-            "optical.touchpoint",
-            "product.template",
-            "res.partner",
-        ):
-            self.env[model].flush_model()
-        for query in self._optical_profile_queries(partner_ids, parts):
-            self.env.cr.execute(query)
-        self.env["res.partner"].invalidate_model(self._optical_profile_fields())
-
-    @api.model
-    def _optical_refresh_profile_for_products(self, product_ids):
-        """Refresh the partners who bought these products (their data changed)."""
-        if not product_ids:
-            return
-        self.env["account.move.line"].flush_model(["product_id", "partner_id"])
-        self.env["optical.touchpoint"].flush_model(["product_id", "partner_id"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT DISTINCT m.partner_id
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                 WHERE l.product_id = ANY(%(ids)s) AND m.partner_id IS NOT NULL
-                   AND m.state = 'posted'
-                 UNION
-                SELECT partner_id FROM optical_touchpoint
-                 WHERE product_id = ANY(%(ids)s)
-                """,
-                ids=list(product_ids),
-            )
-        )
-        partner_ids = [row[0] for row in self.env.cr.fetchall()]
-        self._optical_refresh_profile(partner_ids, parts=["contact_lenses"])
 
     @api.model
     def _optical_demo_load(self):

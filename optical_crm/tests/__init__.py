@@ -28,3 +28,4 @@ from . import test_partner_tab_tour
 from . import test_optout_per_shop
 from . import test_throttle
 from . import test_link_previews
+from . import test_partner_field_isolation

@@ -101,7 +101,8 @@ class OpticalValueCommon(AccountTestInvoicingCommon):
         cls.dario.optical_cl_runout_date = "2025-08-01"
         cls.anna.optical_next_exam_date = "2025-06-20"
         cls.bruno.optical_next_exam_date = "2025-07-10"
-        cls.gino.optical_next_exam_date = "2025-06-05"
+        # the profile is per shop: Gino is a customer of shop B
+        cls.gino.with_company(cls.company_b).optical_next_exam_date = "2025-06-05"
         cls.hugo.optical_next_exam_date = "2025-06-30"
         cls.hugo_exam = cls.env["optical.exam"].create(
             {"partner_id": cls.hugo.id, "date": "2024-06-30"}

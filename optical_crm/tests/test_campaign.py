@@ -386,6 +386,57 @@ class TestCampaignSms(CampaignCase):
 @tagged("post_install", "-at_install")
 class TestCampaignPreview(CampaignCase):
     @freeze_time(TUESDAY_11)
+    def test_messages_print_the_sending_shops_figures(self):
+        """The profile is per shop: a campaign of shop B previews and sends shop
+        B's recall date, never shop A's."""
+        shop_b = self.env["res.company"].create({"name": "Ottica Due"})
+        self.env.user.company_ids |= shop_b
+        self.anna.optical_next_exam_date = dt.date(2026, 10, 15)
+        self.anna.with_company(shop_b).optical_next_exam_date = dt.date(2027, 1, 20)
+        self.anna._optical_record_consent(
+            "sms", "marketing", True, "store", company=shop_b
+        )
+        Campaign = self.env["optical.campaign"].with_company(shop_b)
+        segment = (
+            self.env["optical.segment"]
+            .with_company(shop_b)
+            .create({"name": "Anna", "domain": repr([("id", "=", self.anna.id)])})
+        )
+        campaign = Campaign.create(
+            {
+                "name": "Recall B",
+                "segment_id": segment.id,
+                "channel": "sms",
+                "date_start": dt.date(2026, 3, 1),
+                "date_end": dt.date(2026, 3, 31),
+                "sms_body": "Ciao {{ object.optical_first_name }}, visita entro "
+                "{{ object.optical_next_exam_words }} da "
+                "{{ object.optical_shop_name }}",
+            }
+        )
+        self.assertEqual(campaign.company_id, shop_b)
+        expected = "Ciao Anna, visita entro 20 gennaio 2027 da Ottica Due"
+        # previewed from shop A's session: still shop B's figures
+        action = campaign.with_company(self.company).action_preview()
+        preview = self.env["optical.campaign.preview"].browse(action["res_id"])
+        self.assertEqual(preview.sample_ids.mapped("body"), [expected])
+        campaign.with_company(self.company).action_schedule()
+        with self.mockSMSGateway():
+            self.send_due()
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mailing_id", "=", campaign.mailing_id.id)])
+        )
+        self.assertEqual(len(sms), 1)
+        self.assertTrue(sms.body.startswith(expected), sms.body)
+        # shop A keeps its own recall date for its messages
+        self.assertEqual(
+            self.anna.with_company(self.company).optical_next_exam_words,
+            "15 ottobre 2026",
+        )
+
+    @freeze_time(TUESDAY_11)
     def test_preview_and_test_send(self):
         self.anna.optical_next_exam_date = dt.date(2026, 10, 15)
         campaign = self.new_campaign(

@@ -70,11 +70,9 @@ class TestValueDashboard(OpticalValueCommon):
         data = self.Dashboard.with_company(b).optical_dashboard_data()
         self.assertEqual(data["company"], b.name)
         cards = {c["name"]: c for c in data["cards"]}
-        # exams are profile dates: due for the shops the customer bought from
-        self.assertEqual(cards["exam_due_month"]["value"], 2)
-        self.assertEqual(
-            self.audience(cards["exam_due_month"]["key"]), self.anna | self.gino
-        )
+        # exams are profile dates of each shop: Anna's recall is shop A's
+        self.assertEqual(cards["exam_due_month"]["value"], 1)
+        self.assertEqual(self.audience(cards["exam_due_month"]["key"]), self.gino)
 
     def test_retention(self):
         retention = self.figure("retention")

@@ -477,10 +477,10 @@ class OpticalCycle(models.Model):
         if self.trigger == "cl_runout":
             query = SQL(
                 """
-                SELECT p.id, p.optical_cl_runout_date, 'res.partner', p.id
+                SELECT p.id, %(runout)s, 'res.partner', p.id
                   FROM res_partner p
                  WHERE p.active
-                   AND p.optical_cl_runout_date BETWEEN %(low)s AND %(high)s
+                   AND %(runout)s BETWEEN %(low)s AND %(high)s
                    AND (p.company_id IS NULL OR p.company_id = %(company)s)
                    AND EXISTS (SELECT 1 FROM account_move_line l
                                  JOIN account_move m ON m.id = l.move_id
@@ -493,6 +493,10 @@ class OpticalCycle(models.Model):
                 low=low,
                 high=high,
                 company=self.company_id.id,
+                # the run-out date of the cycle's shop
+                runout=self.env["res.partner"]._optical_profile_sql(
+                    "p", "optical_cl_runout_date", self.company_id.id
+                ),
             )
             watch = "contact_lens"
         elif self.trigger == "prescription_expiry":

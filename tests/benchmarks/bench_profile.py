@@ -151,8 +151,9 @@ def full_recompute(registry):
             cr.commit()
             timings.append(time.perf_counter() - started)
     with registry.cursor() as cr:
+        # per shop figures (company-dependent jsonb): a figure in any shop counts
         cr.execute(
-            "SELECT count(*) FILTER (WHERE optical_ltv <> 0), "
+            "SELECT count(*) FILTER (WHERE optical_ltv IS NOT NULL), "
             "count(*) FILTER (WHERE optical_cl_runout_date IS NOT NULL), "
             "count(*) FILTER (WHERE optical_next_exam_date IS NOT NULL) "
             "FROM res_partner"
