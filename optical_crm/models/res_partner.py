@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from .optical_customer_value import VALUE_SEGMENTS
+from .optical_health_mixin import health_data_is_locked
 from .product_template import OPTICAL_CATEGORIES
 from .res_partner_profile import OPTICAL_USER, OPTOMETRIST
 
@@ -302,7 +303,50 @@ class ResPartner(models.Model):
         )
 
     @api.model
+    @tools.ormcache()
+    def _optical_health_field_names(self):
+        """The partner's fields about exams and prescriptions (optometrists only)."""
+        return frozenset(
+            name
+            for name, field in self._fields.items()
+            if OPTOMETRIST in (field.groups or "").split(",")
+        )
+
+    def _optical_check_health_fields(self, fnames):
+        """While a message is rendered (``health_data_locked``), the partner's
+        health fields cannot be read or searched, even by the superuser the
+        mailing cron runs as: a template reaches the partner, not its groups."""
+        if health_data_is_locked() and self._optical_health_field_names() & set(fnames):
+            raise AccessError(
+                self.env._(
+                    "Prescriptions and eye exams are health data: they never go "
+                    "into an SMS, an email or a public page. Remove them from the "
+                    "message."
+                )
+            )
+
+    def _fetch_field(self, field):
+        self._optical_check_health_fields([field.name])
+        return super()._fetch_field(field)
+
+    def fetch(self, field_names):
+        if health_data_is_locked():
+            # prefetching another field must not load them into the cache
+            field_names = [
+                fname
+                for fname in field_names
+                if fname not in self._optical_health_field_names()
+            ]
+        return super().fetch(field_names)
+
+    @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
+        if health_data_is_locked() and isinstance(domain, list | tuple):
+            self._optical_check_health_fields(
+                leaf[0].split(".", 1)[0]
+                for leaf in domain
+                if isinstance(leaf, list | tuple) and isinstance(leaf[0], str)
+            )
         return super()._search(
             self._optical_guard_domain(domain), offset=offset, limit=limit, order=order
         )

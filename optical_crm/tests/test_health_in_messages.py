@@ -37,6 +37,10 @@ RENDER_REFUSED = (
     "{{ object.mapped('optical_pres' + 'cription_ids').mapped('od_' + 'sphere') }}",
     "{{ object.env['optical.' + 'exam'].search([]).mapped('note') }}",
     "{{ object['optical_' + 'exam_ids'] }}",
+    # the partner's own health fields, even read as the superuser
+    "{{ object.sudo()['optical_last_' + 'exam_date'] }}",
+    "{{ object.sudo().read(['optical_last_' + 'prescription_date']) }}",
+    "{{ object.sudo().search([('optical_last_' + 'exam_date', '!=', False)]).ids }}",
 )
 
 # attempts to switch the guard off from inside the template (caller's context,
