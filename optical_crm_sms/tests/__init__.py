@@ -13,3 +13,4 @@ from . import test_public_routes_sms
 from . import test_security_sms
 from . import test_campaign_landing
 from . import test_routing
+from . import test_exactly_once
