@@ -202,7 +202,8 @@ def test_outage_longer_than_the_uncertainty_window(fault_db, fake):
     assert sms_states(db, cycle_id) == {"pending": 40, "process": 40}
     fake.outage(3600)  # every request answered 503, lookups included
     age_uncertain(db, 6)
-    worker(db, "cron", "--until-idle")
+    # asked again every minute meanwhile: never idle, the worker runs 30 s
+    worker(db, "cron", "--until-idle", "--seconds", 30)
     assert sms_states(db, cycle_id) == {"pending": 40, "process": 40}
     age_uncertain(db, DAY + 60)  # a day later, the provider still unreachable
     worker(db, "cron", "--until-idle")
