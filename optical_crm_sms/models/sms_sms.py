@@ -111,7 +111,11 @@ REPORT_RANK = {"pending": 2, "delivered": 3, "failed": 3}
 
 STALE_IN_FLIGHT = timedelta(minutes=5)  # in flight without a live worker
 GIVE_UP_UNKNOWN = timedelta(hours=24)  # provider unreachable: outcome unknown
-LOOKUP_GRACE = timedelta(minutes=30)  # "not found" this soon may be a provider lag
+# "not found" this soon after the call may be the provider's lag, not a message
+# it never got: Twilio's list of messages (searched by recipient and text) lags;
+# the Skebby family finds a message by our own order id
+LOOKUP_GRACE = {"twilio": timedelta(minutes=30)}
+LOOKUP_GRACE_DEFAULT = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)  # provider's clock vs ours (creation time match)
 POLL_AFTER = timedelta(minutes=10)  # leave time to the delivery report first
 POLL_EVERY = timedelta(minutes=30)
@@ -696,15 +700,16 @@ class SmsSms(models.Model):
         reports = self._optical_pick(provider, provider._optical_call_lookup(items))
         accepted, finals, requeue, failed, wait = [], [], [], {}, []
         max_attempts = max(provider.max_attempts, 1)
+        grace = LOOKUP_GRACE.get(provider.provider_type, LOOKUP_GRACE_DEFAULT)
         for sms_id, report in reports.items():
             attempts, since, reason = rows[sms_id]
             if report.found:
                 accepted.append((sms_id, report.ref))
                 if report.state in ("delivered", "failed"):
                     finals.append(("id", sms_id, report))
-            elif report.found is False and since and now - since < LOOKUP_GRACE:
+            elif report.found is False and since and now - since < grace:
                 # maybe not listed yet (still queued at the provider): not resent
-                wait.append((sms_id, since + LOOKUP_GRACE, report.detail))
+                wait.append((sms_id, since + grace, report.detail))
             elif report.found is False and attempts >= max_attempts:
                 failed[sms_id] = (
                     "sms_server",
