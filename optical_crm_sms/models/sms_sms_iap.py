@@ -134,14 +134,8 @@ class SmsSms(models.Model):
                 raise
             batch._optical_iap_unanswered(exc, unlink_failed)
             return None
-        # answered: Odoo wrote each message's state; the ones it left "process"
-        # (IAP's "processing") are accepted, not in doubt
-        batch._optical_update(
-            "UPDATE sms_sms SET optical_sent_at = %s "
-            "WHERE id = ANY(%s) AND optical_provider_id IS NULL RETURNING id",
-            now,
-            batch.ids,
-        )
+        # answered: Odoo wrote each message's state; one it left "process" (IAP's
+        # "processing", or missing from the answer) waits for IAP's report
         return res
 
     def _optical_iap_unanswered(self, exc, unlink_failed):
@@ -185,7 +179,7 @@ class SmsSms(models.Model):
         failed = {
             row[0]: (
                 OUTCOME_UNKNOWN,
-                "outcome unknown, not retried: no answer from Odoo IAP "
+                "outcome unknown, not retried: no final answer from Odoo IAP "
                 "and no delivery report",
             )
             for row in rows

@@ -86,6 +86,27 @@ class TestOutcomeUnknown(SmsProviderCase):
         self.assertEqual(self.skebby.duplicates(), 0)
         self.assertTrue(sms[0].exists(), "kept with its reason")
 
+    def test_resend_wizard_leaves_unknown_outcomes_unticked(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Lucia", "mobile": "+393471112222"}
+        )
+        message = partner.message_post(body="Ciao", message_type="sms")
+        self.env["mail.notification"].create(
+            {
+                "mail_message_id": message.id,
+                "res_partner_id": partner.id,
+                "notification_type": "sms",
+                "notification_status": "exception",
+                "failure_type": OUTCOME_UNKNOWN,
+            }
+        )
+        wizard = (
+            self.env["sms.resend"]
+            .with_context(default_mail_message_id=message.id)
+            .create({})
+        )
+        self.assertEqual(wizard.recipient_ids.mapped("resend"), [False])
+
     def test_twilio_message_still_queued_is_found(self):
         """Accepted, answer lost, still queued at Twilio (no date_sent yet)."""
         sms = self._sms(1, company=self.company_twilio)
