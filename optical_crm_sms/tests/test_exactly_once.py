@@ -23,6 +23,18 @@ DEAD_URL = "http://127.0.0.1:9/"  # nothing listens: connection refused
 
 @tagged("post_install", "-at_install")
 class TestOutcomeUnknown(SmsProviderCase):
+    def setUp(self):
+        super().setUp()
+        # room for a loaded machine: an answer on time is never taken for a
+        # timeout (whose straggling request would take the next test's fault)
+        for provider, fake in (
+            (self.provider, self.skebby),
+            (self.provider_twilio, self.twilio),
+        ):
+            provider.timeout = 1.5
+            fake.slow_seconds = 2.5
+            self.addCleanup(setattr, fake, "slow_seconds", 1.0)
+
     def _unreachable(self, provider):
         """The provider cannot be asked any more (its lookups fail)."""
         url = provider.api_url
