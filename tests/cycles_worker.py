@@ -50,6 +50,8 @@ def setup(env, args):
     env["iap.account"].get("sms")
     if args.provider:
         _setup_provider(env, args)
+    elif args.sms_batch != 500:
+        env["ir.config_parameter"].set_param("sms.session.batch.size", args.sms_batch)
     if args.dispatch_batch:
         env["ir.config_parameter"].set_param(
             "optical_crm_cycles.dispatch_batch_size", args.dispatch_batch
@@ -177,6 +179,24 @@ def _pause_sms_after(env, count):
     cls._optical_call_send = paused
 
 
+def _pause_iap_after(count):
+    """Pause once the ``count``-th batch is at Odoo IAP (answered), before its
+    outcome is written (the batch is in flight, committed)."""
+    from odoo.addons.sms.tools.sms_api import SmsApi
+
+    original = SmsApi._send_sms_batch
+    done = []
+
+    def paused(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        done.append(1)
+        if len(done) == count:
+            _pause(self.env)
+        return result
+
+    SmsApi._send_sms_batch = paused
+
+
 def _wait(sync):
     """With ``--sync``: say READY once loaded, start when the test says GO (so
     that two workers really run at the same time)."""
@@ -236,6 +256,8 @@ def cron(registry, args):
             _pause_dispatch_after(env, args)
         if args.pause_sms:
             _pause_sms_after(env, args.pause_sms)
+        if args.pause_iap:
+            _pause_iap_after(args.pause_iap)
         sent = _count_sent(env)
     _wait(args.sync)
     deadline = time.time() + args.seconds
@@ -289,9 +311,13 @@ def _work_left(env):
                  WHERE to_delete IS NOT TRUE
                    AND ((state = 'outgoing' AND (optical_next_try_at IS NULL
                           OR optical_next_try_at <= now() AT TIME ZONE 'UTC'))
-                     OR (state = 'process' AND (optical_next_try_at
-                          <= now() AT TIME ZONE 'UTC' OR optical_in_flight_since
-                          <= now() AT TIME ZONE 'UTC' - interval '5 minutes'))))
+                     OR (state = 'process' AND optical_provider_id IS NOT NULL
+                         AND (optical_next_try_at <= now() AT TIME ZONE 'UTC'
+                          OR optical_in_flight_since
+                          <= now() AT TIME ZONE 'UTC' - interval '5 minutes'))
+                     OR (state = 'process' AND optical_provider_id IS NULL
+                         AND optical_sent_at IS NULL AND optical_in_flight_since
+                          <= now() AT TIME ZONE 'UTC' - interval '1 day')))
         """
     )
     return env.cr.fetchone()[0]
@@ -319,7 +345,20 @@ def enroll(env, args):
             retries += 1
 
 
-MODES = {"setup": setup, "dispatch": dispatch, "queue": queue, "enroll": enroll}
+def inbox(env, args):
+    """Apply the delivery reports received (the inbox's scheduled action)."""
+    applied = env["optical.sms.report"]._optical_cron_apply()
+    env.cr.commit()
+    return {"applied": applied, "left": env["optical.sms.report"].search_count([])}
+
+
+MODES = {
+    "setup": setup,
+    "dispatch": dispatch,
+    "queue": queue,
+    "enroll": enroll,
+    "inbox": inbox,
+}
 REGISTRY_MODES = {"cron": cron}
 
 
@@ -339,6 +378,7 @@ def main():
     parser.add_argument("--sms-batch", type=int, default=500)
     parser.add_argument("--dispatch-batch", type=int, default=0)
     parser.add_argument("--pause-sms", type=int, default=0)
+    parser.add_argument("--pause-iap", type=int, default=0)
     parser.add_argument("--until-idle", action="store_true")
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--sleep", type=float, default=1)

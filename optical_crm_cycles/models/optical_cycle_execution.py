@@ -48,6 +48,7 @@ OUTCOME_REASONS = [
     ("late", "Late: already past when enrolled"),
     ("invalid_address", "Invalid number or address"),
     ("provider_refused", "Refused by the provider"),
+    ("outcome_unknown", "Outcome unknown, not retried"),
     ("retries_exhausted", "Failed after retries"),
     ("error", "Processing error"),
     ("manual", "Cancelled by a user"),
@@ -70,8 +71,12 @@ TRACE_SKIP_REASONS = {
     "mail_email_missing": "no_address",
     "mail_email_invalid": "invalid_address",
 }
-# failures worth another try (the provider or the account, not the number)
-TEMPORARY_FAILURES = ("sms_server", "sms_credit", "sms_acc", "unknown", "mail_smtp")
+# failures worth another try (the provider or the account, not the number), all
+# confirmed by the provider: the message was never accepted
+TEMPORARY_FAILURES = ("sms_server", "sms_credit", "sms_acc", "mail_smtp")
+# failures without that confirmation: the message may have been delivered, it is
+# never sent again (the SMS providers' "outcome unknown", Odoo's "unknown error")
+UNCERTAIN_FAILURES = ("unknown", "optical_outcome_unknown")
 MAX_RETRIES = 3
 RETRY_DELAY = dt.timedelta(minutes=15)
 CHANNELS = [("sms", "SMS"), ("email", "Email"), ("phone", "Phone call")]
@@ -827,6 +832,8 @@ class OpticalCycleExecution(models.Model):
                     )
             else:
                 reason = "retries_exhausted" if temporary else "provider_refused"
+                if failure in UNCERTAIN_FAILURES:
+                    reason = "outcome_unknown"
                 failed[(reason, failure)].append(xid)
         for xid, when in wait:
             self.env.cr.execute(

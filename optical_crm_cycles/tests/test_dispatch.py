@@ -285,6 +285,31 @@ class TestDispatch(CyclesCase):
         self.assertEqual(self.fake.calls.count("+393201112222"), 4)
         self.assert_final_with_reason()
 
+    def test_unconfirmed_failure_never_queued_again(self):
+        """A failure the provider did not confirm (here IAP's answer is not one
+        Odoo knows: "unknown") may hide a delivered message: the execution ends
+        failed "outcome unknown", the message is never queued again."""
+        with freeze_time(NOW):
+            self.invoice(self.anna)
+            self.dispatch(NOW)
+        self.fake.states["+393331234567"] = "no_such_state"
+        self.send_queue()
+        execution = self.executions(self.cycle).filtered(
+            lambda x: x.step_id == self.step_now
+        )
+        self.assertEqual(execution.mailing_trace_id.failure_type, "unknown")
+        when = NOW
+        for _day in range(4):
+            when += dt.timedelta(days=1)
+            self.dispatch(when)
+            self.send_queue()
+        self.assertEqual(
+            (execution.state, execution.reason, execution.retry_count),
+            ("failed", "outcome_unknown", 0),
+        )
+        self.assertEqual(self.fake.calls.count("+393331234567"), 1)
+        self.assert_final_with_reason()
+
     @freeze_time(NOW)
     def test_broken_step_isolated_and_batches_bounded(self):
         broken = self.make_cycle(

@@ -77,8 +77,9 @@ class OpticalSmsDeliveryReports(http.Controller):
         if not report or "\x00" in order_id:
             return self._answer("Bad parameters", 400)
         key = "uuid" if UUID_RE.match(order_id) else "ref"
-        request.env["sms.sms"].sudo()._optical_apply_reports(
-            provider, [(key, order_id, report)]
+        # stored, applied by a short job: never waits for a batch being sent
+        request.env["optical.sms.report"].sudo()._optical_receive(
+            provider, key, order_id, report
         )
         return self._answer("OK")
 
@@ -103,7 +104,7 @@ class OpticalSmsDeliveryReports(http.Controller):
             return self._answer("Bad parameters", 400)
         ref = request.httprequest.args.get("ref", "")
         key, value = ("uuid", ref) if UUID_RE.match(ref) else ("ref", report.ref)
-        request.env["sms.sms"].sudo()._optical_apply_reports(
-            provider, [(key, value, report)]
+        request.env["optical.sms.report"].sudo()._optical_receive(
+            provider, key, value, report
         )
         return self._answer("OK")

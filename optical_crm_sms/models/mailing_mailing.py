@@ -3,6 +3,7 @@ from werkzeug.urls import url_join
 from odoo import api, fields, models
 
 from .optical_sms_provider import LANDING_LINK_PLACEHOLDER
+from .sms_sms import OUTCOME_UNKNOWN
 
 
 class MailingMailing(models.Model):
@@ -69,3 +70,21 @@ class MailingMailing(models.Model):
             self.env.company.get_base_url(), LANDING_LINK_PLACEHOLDER
         )
         return placeholders
+
+    def action_retry_failed_sms(self):
+        """Odoo's "Retry" of failed SMS, minus those whose outcome is unknown (the
+        customer may have them): their trace stays, so they are not sent again."""
+        failed_sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search(
+                [
+                    ("mailing_id", "in", self.ids),
+                    ("state", "=", "error"),
+                    ("failure_type", "!=", OUTCOME_UNKNOWN),
+                ]
+            )
+        )
+        failed_sms.mapped("mailing_trace_ids").unlink()
+        failed_sms.unlink()
+        self.action_put_in_queue()

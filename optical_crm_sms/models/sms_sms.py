@@ -16,8 +16,12 @@ without an own provider to Odoo IAP (``super()``). For the others, per batch:
    answer) -> stays in flight until the provider is asked whether it has it.
 
 A row left in flight by a crash (or an uncertain outcome) is never sent again
-without asking the provider first (``_optical_recover_in_flight``). Delivery
-reports (routes and the polling cron) only move a message forward: a late "sent"
+without asking the provider first (``_optical_recover_in_flight``); only a
+failure the provider confirmed is retried: "not found" counts after a grace
+period, and a message whose outcome stays unknown for a day fails as
+``optical_outcome_unknown`` (never queued again, by this layer, the cycles or a
+"retry" button). Shops on Odoo IAP get the same marking (sms_sms_iap.py).
+Delivery reports (sms_sms_reports.py) only move a message forward: a late "sent"
 never overwrites "delivered".
 """
 
@@ -43,7 +47,10 @@ OPTICAL_FAILURE_TYPES = [
     ("optical_extension", "Number with an extension"),
     ("optical_blocked", "Blocked by the provider"),
     ("optical_sender", "Sender refused by the provider"),
+    ("optical_outcome_unknown", "Outcome unknown, not retried"),
 ]
+# failures the provider did not confirm: the message may have been delivered
+OUTCOME_UNKNOWN = "optical_outcome_unknown"
 DELIVERY_FAILURE_TYPES = [
     ("sms_expired", "Expired"),
     ("sms_invalid_destination", "Invalid Destination"),
@@ -104,6 +111,12 @@ REPORT_RANK = {"pending": 2, "delivered": 3, "failed": 3}
 
 STALE_IN_FLIGHT = timedelta(minutes=5)  # in flight without a live worker
 GIVE_UP_UNKNOWN = timedelta(hours=24)  # provider unreachable: outcome unknown
+# "not found" this soon after the call may be the provider's lag, not a message
+# it never got: Twilio's list of messages (searched by recipient and text) lags;
+# the Skebby family finds a message by our own order id
+LOOKUP_GRACE = {"twilio": timedelta(minutes=30)}
+LOOKUP_GRACE_DEFAULT = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=2)  # provider's clock vs ours (creation time match)
 POLL_AFTER = timedelta(minutes=10)  # leave time to the delivery report first
 POLL_EVERY = timedelta(minutes=30)
 POLL_WINDOW = timedelta(days=3)
@@ -250,12 +263,9 @@ class SmsSms(models.Model):
             queued = self.filtered(
                 lambda sms: sms.state == "outgoing" and not sms.to_delete
             )
-            routed_ids = [
-                sms_id
-                for provider, sms in queued._optical_split().items()
-                if provider
-                for sms_id in sms.ids
-            ]
+            # every queued SMS (provider or Odoo IAP) is marked in flight and
+            # committed before its call: sent once this transaction is committed
+            routed_ids = [] if raise_exception else queued.ids
             if routed_ids:
                 self.env.cr.postcommit.add(
                     partial(
@@ -276,20 +286,6 @@ class SmsSms(models.Model):
             auto_commit=auto_commit,
             raise_exception=raise_exception,
         )
-
-    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        groups = self._optical_split()
-        iap = groups.pop(False, None)
-        res = None
-        if iap:
-            res = super(SmsSms, iap)._send(
-                unlink_failed=unlink_failed,
-                unlink_sent=unlink_sent,
-                raise_exception=raise_exception,
-            )
-        for provider, sms in groups.items():
-            sms._optical_send(provider, unlink_failed=unlink_failed)
-        return res
 
     @api.model
     def _process_queue(self, ids=None):
@@ -647,9 +643,11 @@ class SmsSms(models.Model):
         """Ask the provider about messages left in flight; never resend blindly.
 
         Rows still locked by a live worker are skipped. Found at the provider:
-        accepted (with its state); unknown to it: queued again (or failed after the
-        last attempt); provider unreachable: asked again later, and after a day the
-        message fails with "outcome unknown".
+        accepted (with its state); unknown to it once the grace period is over:
+        queued again (or failed after the last attempt); provider unreachable:
+        asked again later, and after a day the message fails with "outcome
+        unknown, not retried". Odoo IAP cannot be asked: its messages left in
+        flight without an answer or a delivery report fail so after a day.
         """
         now = fields.Datetime.now()
         self.env.flush_all()
@@ -674,9 +672,10 @@ class SmsSms(models.Model):
         records = self.sudo().browse(ids)
         for provider, batch in records.grouped("optical_provider_id").items():
             batch._optical_recover_batch(provider, now)
-        if ids and self._optical_autocommit():
+        iap = self._optical_give_up_iap(now, limit)
+        if (ids or iap) and self._optical_autocommit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        return len(ids)
+        return len(ids) + len(iap)
 
     def _optical_recover_batch(self, provider, now):
         items, rows = [], {}
@@ -694,18 +693,23 @@ class SmsSms(models.Model):
                     # the number as it was sent
                     "number": normalize_mobile(sms.number, region).e164 or sms.number,
                     "body": sms.body or "",
-                    "since": (sms.optical_in_flight_since or now) - timedelta(days=1),
+                    # created by the provider after it was marked in flight
+                    "since": (sms.optical_in_flight_since or now) - CLOCK_SKEW,
                 }
             )
-        reports = provider._optical_call_lookup(items)
+        reports = self._optical_pick(provider, provider._optical_call_lookup(items))
         accepted, finals, requeue, failed, wait = [], [], [], {}, []
         max_attempts = max(provider.max_attempts, 1)
+        grace = LOOKUP_GRACE.get(provider.provider_type, LOOKUP_GRACE_DEFAULT)
         for sms_id, report in reports.items():
             attempts, since, reason = rows[sms_id]
             if report.found:
                 accepted.append((sms_id, report.ref))
                 if report.state in ("delivered", "failed"):
                     finals.append(("id", sms_id, report))
+            elif report.found is False and since and now - since < grace:
+                # maybe not listed yet (still queued at the provider): not resent
+                wait.append((sms_id, since + grace, report.detail))
             elif report.found is False and attempts >= max_attempts:
                 failed[sms_id] = (
                     "sms_server",
@@ -714,7 +718,10 @@ class SmsSms(models.Model):
             elif report.found is False:
                 requeue.append(sms_id)
             elif since and now - since > GIVE_UP_UNKNOWN:
-                failed[sms_id] = ("unknown", f"outcome unknown: {report.detail}")
+                failed[sms_id] = (
+                    OUTCOME_UNKNOWN,
+                    f"outcome unknown, not retried: {report.detail}",
+                )
             else:
                 delay = provider._optical_backoff(attempts)
                 wait.append((sms_id, now + timedelta(seconds=delay), report.detail))
@@ -740,185 +747,48 @@ class SmsSms(models.Model):
             len(wait),
         )
 
-    # ------------------------------------------------------------------
-    # Delivery reports
-    # ------------------------------------------------------------------
-
     @api.model
-    def _optical_apply_reports(self, provider, reports):
-        """Apply delivery reports, idempotent and in any order.
-
-        ``reports``: ``(key, value, Report)`` with key ``uuid`` (our reference),
-        ``ref`` (the provider's) or ``id``. A report only moves a message forward
-        (queued < sent < delivered or failed); unknown messages are ignored.
-        Returns the number of reports applied.
-        """
-        sms_model = self.sudo()
-        by_key = {"uuid": set(), "ref": set(), "id": set()}
-        for key, value, _report in reports:
-            by_key[key].add(value)
-        domain = [("id", "in", list(by_key["id"]))]
-        if by_key["uuid"]:
-            domain = ["|", ("uuid", "in", list(by_key["uuid"]))] + domain
-        if by_key["ref"]:
-            domain = [
-                "|",
-                "&",
-                ("optical_provider_id", "=", provider.id),
-                ("optical_provider_ref", "in", list(by_key["ref"])),
-            ] + domain
-        found = sms_model.with_context(active_test=False).search(domain)
-        index = {}
-        for sms in found:
-            index[("id", sms.id)] = sms
-            index[("uuid", sms.uuid)] = sms
-            if sms.optical_provider_ref:
-                index[("ref", sms.optical_provider_ref)] = sms
-        uuids = {sms.uuid for sms in found} | by_key["uuid"]
-        trackers = (
-            self.env["sms.tracker"].sudo().search([("sms_uuid", "in", list(uuids))])
-        )
-        trackers_by_uuid = {tracker.sms_uuid: tracker for tracker in trackers}
-        now = fields.Datetime.now()
-        done = {}
-        for key, value, report in reports:
-            sms = index.get((key, value), sms_model)
-            if sms and sms.optical_provider_id and sms.optical_provider_id != provider:
-                continue  # a report of another provider never touches this message
-            uuid = sms.uuid if sms else (value if key == "uuid" else False)
-            tracker = trackers_by_uuid.get(uuid)
-            if not sms and not tracker:
-                continue
-            current = done.get(uuid)
-            if current is None:
-                current = (
-                    SMS_RANK[sms.state] if sms else self._optical_tracker_rank(tracker)
-                )
-            if REPORT_RANK[report.state] <= current:
-                continue
-            done[uuid] = REPORT_RANK[report.state]
-            self._optical_apply_report(sms, tracker, report, now)
-        if done:
-            found.exists().mail_message_id._notify_message_notification_update()
-        return len(done)
-
-    @api.model
-    def _optical_tracker_rank(self, tracker):
-        ranks = [
-            TRACE_RANK.get(trace.trace_status, 0) for trace in tracker.mailing_trace_id
-        ]
-        ranks += [
-            NOTIFICATION_RANK.get(notification.notification_status, 0)
-            for notification in tracker.mail_notification_id
-        ]
-        return max(ranks or [0])
-
-    @api.model
-    def _optical_apply_report(self, sms, tracker, report, now):
-        tracker = (tracker or self.env["sms.tracker"]).with_context(
-            sms_skip_msg_notification=True
-        )
-        if report.state == "pending":
-            if sms:
-                sms.write(
-                    {
-                        "state": "pending",
-                        "failure_type": False,
-                        "optical_next_try_at": False,
-                        "optical_sent_at": sms.optical_sent_at or now,
-                        "optical_provider_ref": sms.optical_provider_ref or report.ref,
-                    }
-                )
-            tracker._action_update_from_sms_state("pending")
-        elif report.state == "delivered":
-            if sms:
-                sms.write(
-                    {
-                        "state": "sent",
-                        "failure_type": False,
-                        "optical_next_try_at": False,
-                        "optical_sent_at": sms.optical_sent_at or now,
-                        "to_delete": True,
-                    }
-                )
-            tracker._action_update_from_sms_state("sent")
-        else:
-            failure = report.failure or "not_delivered"
-            if sms:
-                sms.write(
-                    {
-                        "state": "error",
-                        "failure_type": f"sms_{failure}",
-                        "optical_failure_reason": report.detail or False,
-                        "optical_next_try_at": False,
-                        "to_delete": True,
-                    }
-                )
-            tracker._action_update_from_provider_error(failure)
-
-    @api.model
-    def _optical_cron_poll(self, limit=500):
-        """Fallback for lost delivery reports: ask the providers, in bounded batches.
-
-        Also checks messages left in flight. Messages accepted more than three days
-        ago without a final report stay "Sent" and are no longer asked about.
-        """
-        auto_commit = not _testing()
-        records = self.with_context(optical_sms_commit=auto_commit)
-        records._optical_recover_in_flight()
-        now = fields.Datetime.now()
+    def _optical_pick(self, provider, reports):
+        """Keep, per message, the first candidate the provider listed (earliest
+        created since it was marked in flight) that no other SMS holds: an
+        identical text sent to the same number is another SMS's message.
+        ``reports``: ``{id: Report}``; returns it, candidates resolved."""
+        refs = {c.ref for report in reports.values() for c in report.candidates}
+        if not refs:
+            return reports
         self.env.flush_all()
-        rows = self._optical_locked_rows(
-            SQL(
-                """
-                SELECT id FROM sms_sms
-                 WHERE state = 'pending' AND optical_provider_id IS NOT NULL
-                   AND to_delete IS NOT TRUE
-                   AND optical_sent_at <= %s AND optical_sent_at >= %s
-                   AND (optical_polled_at IS NULL OR optical_polled_at <= %s)
-                 ORDER BY optical_polled_at NULLS FIRST, id LIMIT %s
-                   FOR NO KEY UPDATE SKIP LOCKED
-                """,
-                now - POLL_AFTER,
-                now - POLL_WINDOW,
-                now - POLL_EVERY,
-                limit,
+        taken = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT optical_provider_ref, id FROM sms_sms "
+                    "WHERE optical_provider_id = %s AND optical_provider_ref = ANY(%s)",
+                    provider.id,
+                    list(refs),
+                )
             )
         )
-        ids = [row[0] for row in rows]
-        applied = 0
-        for provider, batch in (
-            self.sudo().browse(ids).grouped("optical_provider_id").items()
-        ):
-            items = [
-                {"id": sms.id, "ref": sms.optical_provider_ref or sms.uuid}
-                for sms in batch
-            ]
-            reports = provider._optical_call_status(items)
-            batch._optical_update(
-                "UPDATE sms_sms SET optical_polled_at = %s WHERE id IN %s RETURNING id",
-                now,
-                tuple(batch.ids),
+        used = set()
+        for sms_id in sorted(reports):
+            report = reports[sms_id]
+            if not report.candidates:
+                continue
+            pick = next(
+                (
+                    candidate
+                    for candidate in report.candidates
+                    if candidate.ref not in used
+                    and taken.get(candidate.ref, sms_id) == sms_id
+                ),
+                None,
             )
-            applied += self._optical_apply_reports(
-                provider,
-                [
-                    ("id", sms_id, report)
-                    for sms_id, report in reports.items()
-                    if report.found
-                ],
-            )
-        self._optical_update(
-            """
-            UPDATE sms_sms SET to_delete = TRUE
-             WHERE state = 'pending' AND optical_provider_id IS NOT NULL
-               AND optical_sent_at < %s AND to_delete IS NOT TRUE
-         RETURNING id
-            """,
-            now - POLL_WINDOW,
-        )
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            if len(ids) >= limit:
-                self.env.ref("optical_crm_sms.ir_cron_sms_report_poll")._trigger()
-        return applied
+            if pick:
+                used.add(pick.ref)
+                reports[sms_id] = pick._replace(candidates=())
+            else:
+                reports[sms_id] = report._replace(
+                    found=False,
+                    ref=False,
+                    candidates=(),
+                    detail="not found (only messages of other SMS)",
+                )
+        return reports

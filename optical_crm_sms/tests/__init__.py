@@ -17,3 +17,4 @@ from . import test_touchpoint_sources
 from . import test_campaign_test_send
 from . import test_landing_per_shop
 from . import test_report_credentials
+from . import test_exactly_once

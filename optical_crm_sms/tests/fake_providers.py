@@ -34,6 +34,7 @@ messages, in order: a key twice is a duplicate), ``messages`` (key -> message),
 
 import base64
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import json
@@ -309,6 +310,11 @@ class FakeProvider:
         raise NotImplementedError
 
 
+def _day(rfc2822):
+    """``YYYY-MM-DD`` of an RFC 2822 date."""
+    return time.strftime("%Y-%m-%d", email.utils.parsedate(rfc2822))
+
+
 def _post_form(url, params, headers=None):
     """POST a form to ``url``; return the HTTP status (delivery reports)."""
     data = urlencode(params).encode()
@@ -559,18 +565,39 @@ class FakeTwilio(FakeProvider):
         return request.reply(201, message)
 
     def _list(self, request, query):
+        """The list of messages as Twilio filters it: ``To``, ``From`` and
+        ``DateSent`` (``DateSent>``/``DateSent<``: a message still queued has no
+        date_sent and is left out), newest first, ``PageSize`` per page with a
+        ``next_page_uri``."""
         with self.lock:
             self.lookups += 1
             messages = list(self.messages.values())
-        to = (query.get("To") or [None])[0]
-        sender = (query.get("From") or [None])[0]
-        found = [
-            m
-            for m in reversed(messages)
-            if (not to or m["to"] == to) and (not sender or m["from"] == sender)
-        ]
+        first = {key: values[0] for key, values in query.items()}
+        to, sender = first.get("To"), first.get("From")
+        found = []
+        for m in reversed(messages):
+            if (to and m["to"] != to) or (sender and m["from"] != sender):
+                continue
+            sent = m["date_sent"] and _day(m["date_sent"])
+            if any(key in first for key in ("DateSent", "DateSent>", "DateSent<")):
+                if not sent:
+                    continue
+                if "DateSent>" in first and sent < first["DateSent>"]:
+                    continue
+                if "DateSent<" in first and sent > first["DateSent<"]:
+                    continue
+                if "DateSent" in first and sent != first["DateSent"]:
+                    continue
+            found.append(m)
+        size = int(first.get("PageSize") or 50)
+        page = int(first.get("Page") or 0)
+        chunk = found[page * size : (page + 1) * size]
+        next_uri = None
+        if len(found) > (page + 1) * size:
+            base = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+            next_uri = f"{base}?{urlencode(dict(first, Page=page + 1))}"
         return request.reply(
-            200, {"messages": found[:100], "next_page_uri": None, "page": 0}
+            200, {"messages": chunk, "next_page_uri": next_uri, "page": page}
         )
 
     def keys_for(self, number):
@@ -587,6 +614,7 @@ class FakeTwilio(FakeProvider):
         with self.lock:
             message["status"] = status
             message["error_code"] = error_code
+            message["date_sent"] = message["date_sent"] or formatdate(usegmt=True)
         url = url or message["status_callback"]
         params = {
             "AccountSid": self.account_sid,
@@ -609,7 +637,11 @@ class FakeTwilio(FakeProvider):
 
 
 class FakeIap(FakeProvider):
-    """Odoo IAP's ``/api/sms/3/send``: accepts everything, 500 per request."""
+    """Odoo IAP's ``/api/sms/3/send``: accepts everything, 500 per request.
+
+    Scripted faults: ``accept_reset`` (the messages are kept, the connection is
+    reset before the answer), ``500`` (nothing kept).
+    """
 
     kind = "iap"
 
@@ -627,10 +659,14 @@ class FakeIap(FakeProvider):
                     "recipient": number["number"],
                     "message": message["content"],
                 }
+        fault = self._next_fault()
+        if fault == "500":
+            return request.reply(500, {"error": "scripted 500"})
         with self.lock:
-            self.send_requests += 1
             self.accepted.extend(r["uuid"] for r in results)
             self.messages.update(received)
+        if fault == "accept_reset":
+            return request.reset_connection()
         return request.reply(
             200, {"jsonrpc": "2.0", "id": payload.get("id"), "result": results}
         )

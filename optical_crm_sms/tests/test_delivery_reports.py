@@ -43,12 +43,14 @@ class TestDeliveryReports(SmsProviderMixin, HttpCase):
         self.env.flush_all()
         code = self.skebby.report(url, uuid, status, method=method)
         self.env.invalidate_all()
+        self.env["optical.sms.report"]._optical_cron_apply()  # the inbox job
         return code
 
     def _twilio(self, sid, status, **kw):
         self.env.flush_all()
         code = self.twilio.report(sid, status, **kw)
         self.env.invalidate_all()
+        self.env["optical.sms.report"]._optical_cron_apply()  # the inbox job
         return code
 
     def _send_mailing(self, company):

@@ -355,6 +355,7 @@ class TestPublicRoutesSms(PublicRouteMixin, SmsProviderMixin, HttpCase):
         # the genuine report still goes through
         response = self._post(url, params, {"X-Twilio-Signature": good})
         self.assertEqual(response.status_code, 200)
+        self.env["optical.sms.report"]._optical_cron_apply()  # the inbox job
         sms.invalidate_recordset()
         self.assertEqual(sms.state, "sent")
 

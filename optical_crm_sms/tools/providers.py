@@ -15,8 +15,11 @@ affects another's:
     connection reset, 5xx, unreadable answer): ask the provider before sending
     again.
 
-* ``Report(found, ref, state, failure, detail)`` for a status lookup: ``found`` is
-  True, False (the provider does not know the message) or None (could not ask);
+* ``Report(found, ref, state, failure, detail, candidates)`` for a status lookup:
+  ``found`` is True, False (the provider does not know the message) or None (could
+  not ask); a lookup by recipient and text (Twilio) lists in ``candidates`` every
+  message that may be this one, earliest created first (the caller keeps the first
+  one no other message of its own holds);
   ``state`` is ``pending`` (accepted, not delivered yet), ``delivered`` or
   ``failed`` (``failure`` then is one of Odoo's delivery errors: ``expired``,
   ``invalid_destination``, ``not_allowed``, ``not_delivered``, ``rejected``).
@@ -25,6 +28,7 @@ Credentials never appear in results, exceptions or logs.
 """
 
 import base64
+import datetime
 import email.utils
 import hashlib
 import hmac
@@ -37,7 +41,11 @@ from urllib.parse import quote, urlencode
 import urllib3
 
 Outcome = namedtuple("Outcome", ["kind", "ref", "failure", "detail", "retry_after"])
-Report = namedtuple("Report", ["found", "ref", "state", "failure", "detail"])
+Report = namedtuple(
+    "Report",
+    ["found", "ref", "state", "failure", "detail", "candidates"],
+    defaults=((),),
+)
 
 DEFAULT_URLS = {
     "skebby": "https://api.skebby.it/API/v1.0/REST/",
@@ -420,30 +428,46 @@ class TwilioClient(ProviderClient):
             failure = self.DELIVERY_ERRORS.get(_int(data.get("error_code")), failure)
         return Report(True, data.get("sid"), state, failure, raw)
 
+    LOOKUP_PAGES = 5
+
     def lookup(self, ref, number=None, text=None, since=None):
-        """Find a message sent to ``number`` with ``text`` since ``since`` (UTC)."""
+        """Messages to ``number`` with ``text`` created at or after ``since`` (naive
+        UTC), earliest first, in ``candidates``.
+
+        No ``DateSent`` filter: a message still queued at Twilio has no date_sent
+        yet and would be missed. Matched on ``date_created``, never on date_sent.
+        """
         params = {"To": number, "PageSize": 100}
         if self.sender:
             params["From"] = self.sender
-        if since:
-            params["DateSent>"] = since.strftime("%Y-%m-%d")
-        try:
-            response = self._request(
-                "GET",
-                f"{self._prefix}/Messages.json?{urlencode(params)}",
-                headers=self._auth,
-            )
-        except (_NotSent, _MaybeSent) as exc:
-            return Report(None, False, False, False, str(exc))
-        data = self._json(response)
-        if response.status != 200 or not isinstance(data, dict):
-            return Report(None, False, False, False, f"HTTP {response.status}")
-        for message in data.get("messages") or []:
-            if message.get("body") == text and message.get("to") == number:
-                return self._report(message)
-        if data.get("next_page_uri"):
+        path = f"{self._prefix}/Messages.json?{urlencode(params)}"
+        matches = []
+        for _page in range(self.LOOKUP_PAGES):
+            try:
+                response = self._request("GET", path, headers=self._auth)
+            except (_NotSent, _MaybeSent) as exc:
+                return Report(None, False, False, False, str(exc))
+            data = self._json(response)
+            if response.status != 200 or not isinstance(data, dict):
+                return Report(None, False, False, False, f"HTTP {response.status}")
+            for message in data.get("messages") or []:
+                if message.get("body") != text or message.get("to") != number:
+                    continue
+                created = _utc(message.get("date_created"))
+                if created is None:
+                    return Report(None, False, False, False, "unreadable date_created")
+                if since is None or created >= since:
+                    matches.append((created, self._report(message)))
+            path = data.get("next_page_uri")
+            if not path:
+                break
+        else:
             return Report(None, False, False, False, "too many messages to compare")
-        return Report(False, False, False, False, "not found")
+        if not matches:
+            return Report(False, False, False, False, "not found")
+        matches.sort(key=lambda match: match[0])
+        candidates = tuple(report for _created, report in matches)
+        return candidates[0]._replace(candidates=candidates)
 
     def status_of(self, ref):
         try:
@@ -483,6 +507,17 @@ def twilio_signature(auth_token, url, params):
     data = url + "".join(f"{key}{params[key]}" for key in sorted(params))
     digest = hmac.new((auth_token or "").encode(), data.encode("utf-8"), hashlib.sha1)
     return base64.b64encode(digest.digest()).decode()
+
+
+def _utc(value):
+    """Naive UTC datetime of an RFC 2822 date (Twilio's dates), None if unreadable."""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when
 
 
 def _int(value):

@@ -1,2 +1,3 @@
 from . import sms_composer
 from . import optical_campaign_preview
+from . import sms_resend

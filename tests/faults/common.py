@@ -83,6 +83,52 @@ def age_in_flight(db, minutes=6):
     )
 
 
+def age_uncertain(db, minutes):
+    """Simulated clock: the messages in flight were marked, and were due to be
+    asked about, ``minutes`` earlier (the outage lasts that much longer)."""
+    query(
+        db,
+        "UPDATE sms_sms SET optical_in_flight_since = optical_in_flight_since "
+        "- make_interval(mins => %s), optical_next_try_at = optical_next_try_at "
+        "- make_interval(mins => %s) WHERE state = 'process'",
+        [minutes, minutes],
+        commit=True,
+    )
+
+
+def final_report(db, fake, cycle_id, title):
+    """Print and return what the provider accepted of the cycle's messages and
+    how each execution ended; checks exactly once and a final state with a
+    reason for every message."""
+    rows = query(
+        db,
+        """
+        SELECT x.state, x.reason, s.uuid, s.state, s.failure_type
+          FROM optical_cycle_execution x
+          LEFT JOIN mailing_trace t
+            ON t.model = 'optical.cycle.execution' AND t.res_id = x.id
+          LEFT JOIN sms_sms s ON s.id = t.sms_id_int
+         WHERE x.cycle_id = %s
+        """,
+        [cycle_id],
+    )
+    ours = {row[2] for row in rows}
+    accepted = Counter(key for key in fake.accepted if key in ours)
+    executions = Counter((row[0], row[1]) for row in rows)
+    never = [row for row in rows if not accepted.get(row[2])]
+    print(
+        f"\n== {title}: due {len(rows)}, provider accepted {sum(accepted.values())} "
+        f"({len(accepted)} distinct, duplicates {fake.duplicates()}), never "
+        f"received {len(never)}, each of them final: "
+        f"{dict(Counter((r[0], r[1], r[4]) for r in never))}"
+        f"\n   executions (state, reason): {dict(executions)}"
+        f"\n   SMS (state, failure): {dict(Counter((r[3], r[4]) for r in rows))}"
+    )
+    assert fake.duplicates() == 0 and set(accepted.values()) <= {1}
+    assert all(state in FINAL_STATES and reason for state, reason in executions)
+    return rows, accepted
+
+
 def report(db, fake, cycle_id, partner_ids, title, steps=2):
     """Print what the fake provider received and check that every due message
     was received exactly once, none lost, and that every execution is in a
@@ -166,6 +212,7 @@ def start_server(db, log, cron_threads=1):
         f"--logfile={log}",
     ]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    proc.port = port
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:

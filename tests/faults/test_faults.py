@@ -19,6 +19,8 @@ import time
 
 from .common import (
     age_in_flight,
+    age_uncertain,
+    final_report,
     query,
     report,
     run_together,
@@ -34,6 +36,7 @@ from .common import (
 )
 
 OUTAGE = float(os.environ.get("FAULT_OUTAGE_SECONDS", 150))
+DAY = 24 * 60
 
 
 def execution_states(db, cycle_id):
@@ -184,3 +187,72 @@ def test_two_servers_on_the_same_due_set(fault_db, fake, tmp_path):
         for server in servers:
             stop_server(server)
     report(db, fake, second_id, second_partners, "two odoo-bin servers")
+
+
+def test_outage_longer_than_the_uncertainty_window(fault_db, fake):
+    """(e) answers lost (40 of 80 messages: half of them reached the provider,
+    half did not), then the provider is unreachable for longer than a day, on a
+    simulated clock (the in-flight marks moved back 25 hours). Nothing is sent
+    twice; the 40 in doubt end failed "outcome unknown, not retried" and stay so
+    when the provider is back."""
+    db = fault_db
+    cycle_id, _partners = setup_cycle(db, fake, "longout", 56, 40, sms_batch=20)
+    fake.script(*(["malformed"] * 20 + ["reset"] * 20))
+    worker(db, "cron", "--until-idle")
+    assert sms_states(db, cycle_id) == {"pending": 40, "process": 40}
+    fake.outage(3600)  # every request answered 503, lookups included
+    age_uncertain(db, 6)
+    # asked again every minute meanwhile: never idle, the worker runs 30 s
+    worker(db, "cron", "--until-idle", "--seconds", 30)
+    assert sms_states(db, cycle_id) == {"pending": 40, "process": 40}
+    age_uncertain(db, DAY + 60)  # a day later, the provider still unreachable
+    worker(db, "cron", "--until-idle")
+    worker(db, "cron", "--until-idle")  # the dispatch reconciles the failures
+    fake.outage(0)  # the provider is back
+    age_uncertain(db, DAY)
+    worker(db, "cron", "--until-idle")
+    rows, accepted = final_report(
+        db, fake, cycle_id, "outage longer than the uncertainty window"
+    )
+    assert execution_states(db, cycle_id) == {"sent": 40, "failed": 40}
+    unknown = [row for row in rows if row[0] == "failed"]
+    assert {(r[1], r[3], r[4]) for r in unknown} == {
+        ("outcome_unknown", "error", "optical_outcome_unknown")
+    }
+    assert sum(accepted.values()) == 60, "40 answered + 20 kept, none twice"
+    assert fake.stats()["send_requests"] == 80, "nothing sent again"
+
+
+def test_kill_9_on_the_iap_path(fault_db, tmp_path):
+    """(f) shops on Odoo IAP: kill -9 while a batch is at IAP (answered, outcome
+    not written), restart: the batch in flight is never sent again; a day later
+    it fails "outcome unknown, not retried" (IAP cannot be asked)."""
+    from odoo.addons.optical_crm_sms.tests.fake_providers import FakeIap
+
+    db = fault_db
+    with FakeIap() as iap:
+        cycle_id, _partners = setup_cycle(
+            db, iap, "iapkill", 57, 60, provider=False, endpoint=iap.url, sms_batch=20
+        )
+        victim = start(db, "cron", "--pause-iap", 3, "--until-idle")
+        wait_mid(victim)
+        kill(victim)
+        assert sms_states(db, cycle_id) == {
+            "outgoing": 60,
+            "process": 20,
+            "pending": 40,
+        }
+        assert len(iap.accepted) == 60
+        worker(db, "cron", "--until-idle")
+        states = sms_states(db, cycle_id)
+        assert states.get("process") == 20 and states.get("outgoing") is None, states
+        age_in_flight(db, 60)
+        worker(db, "cron", "--until-idle")
+        assert sms_states(db, cycle_id).get("process") == 20, "not sent again"
+        age_in_flight(db, DAY)
+        worker(db, "cron", "--until-idle")
+        worker(db, "cron", "--until-idle")
+        rows, accepted = final_report(db, iap, cycle_id, "kill -9 on the IAP path")
+    assert len(rows) == 120 and sum(accepted.values()) == 120
+    assert iap.stats()["send_requests"] == 6
+    assert execution_states(db, cycle_id) == {"sent": 100, "failed": 20}
