@@ -62,6 +62,7 @@ MATRIX = {
     "optical.sms.provider": _row("r", manager="rwcu", internal="r"),
     "optical.landing.page": _row("rwc", manager="rwcu"),
     "optical.landing.token": _row("r", manager="rwcu"),
+    "optical.sms.report": _row("", manager="ru"),
     # optical_crm_cycles: configured by managers, watched by the back office
     "optical.cycle": _row("r", manager="rwcu"),
     "optical.cycle.step": _row("r", manager="rwcu"),

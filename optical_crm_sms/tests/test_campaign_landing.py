@@ -81,7 +81,9 @@ class TestCampaignLanding(SmsProviderMixin, HttpCase):
     def _new_campaign(
         self, body="Ciao {{ object.optical_first_name }}, ti aspettiamo!"
     ):
-        today = fields.Date.context_today(self.env.user)
+        # the shop's day (its calendar is in UTC), not the user's: between 23:00
+        # and midnight UTC the user's day in Rome is already tomorrow
+        today = fields.Date.today()
         with Form(self.env["optical.campaign"]) as form:
             form.name = "Estate"
             form.channel = "sms_landing"

@@ -5,19 +5,18 @@ class OpticalCampaignPreview(models.TransientModel):
     """The preview counts each SMS with its personal landing page link (see
     ``optical.campaign._optical_sms_text_as_sent``) and names the page.
 
-    A test SMS of a shop with its own provider is sent through that provider
-    while the user waits, and the user reads the provider's answer."""
+    A test SMS is sent while the user waits (through the shop's provider, or
+    Odoo IAP), and the user reads the provider's answer."""
 
     _inherit = "optical.campaign.preview"
 
     landing_page_id = fields.Many2one(related="campaign_id.landing_page_id")
 
     def _optical_test_sms_send(self, sms):
-        if not any(sms._optical_split()):
-            return super()._optical_test_sms_send(sms)
-        # ``send()`` leaves provider messages to after the commit (their in-flight
-        # mark must be committed first); a test SMS exists only in this
-        # transaction, so nothing can send it twice: send it now, in it
+        # ``send()`` leaves queued messages (a provider's or Odoo IAP's) to after
+        # the commit (their in-flight mark must be committed first); a test SMS
+        # exists only in this transaction, so nothing can send it twice: send it
+        # now, in it, and tell the user what the provider answered
         sms._send(unlink_failed=False, unlink_sent=False, raise_exception=False)
         sms.invalidate_recordset()
         return None
