@@ -99,30 +99,24 @@ class SmsSms(models.Model):
         tracker = (tracker or self.env["sms.tracker"]).with_context(
             sms_skip_msg_notification=True
         )
-        if report.state == "pending":
+        if report.state in ("pending", "delivered"):
+            # accepted (Odoo's "pending", Sent) or delivered (Odoo's "sent")
+            state = "pending" if report.state == "pending" else "sent"
             if sms:
-                sms.write(
-                    {
-                        "state": "pending",
-                        "failure_type": False,
-                        "optical_next_try_at": False,
-                        "optical_sent_at": sms.optical_sent_at or now,
-                        "optical_provider_ref": sms.optical_provider_ref or report.ref,
-                    }
-                )
-            tracker._action_update_from_sms_state("pending")
-        elif report.state == "delivered":
-            if sms:
-                sms.write(
-                    {
-                        "state": "sent",
-                        "failure_type": False,
-                        "optical_next_try_at": False,
-                        "optical_sent_at": sms.optical_sent_at or now,
-                        "to_delete": True,
-                    }
-                )
-            tracker._action_update_from_sms_state("sent")
+                values = {
+                    "state": state,
+                    "failure_type": False,
+                    "optical_next_try_at": False,
+                    "optical_sent_at": sms.optical_sent_at or now,
+                }
+                if state == "pending":
+                    values["optical_provider_ref"] = (
+                        sms.optical_provider_ref or report.ref
+                    )
+                else:
+                    values["to_delete"] = True
+                sms.write(values)
+            tracker._action_update_from_sms_state(state)
         else:
             failure = report.failure or "not_delivered"
             if sms:
