@@ -2,7 +2,7 @@
     "name": "Optical CRM",
     "summary": "Relationship CRM for optical shops: optical profile, consent, "
     "touchpoints, campaigns and customer value",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing",
     "website": "https://github.com/optical-crm/optical-crm",
     "author": "Optical CRM",
@@ -45,6 +45,7 @@
         "views/optical_campaign_preview_views.xml",
         "views/optical_campaign_menus.xml",
         "views/optical_customer_value_views.xml",
+        "views/optical_sale_line_views.xml",
         "views/optical_customer_timeline_views.xml",
         "views/optical_value_dashboard_views.xml",
         "views/res_partner_value_views.xml",

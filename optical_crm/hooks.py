@@ -13,5 +13,7 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    """Profile figures for the invoices already in the database."""
+    """The sales ledger and the profile figures of the sales already in the
+    database."""
+    env["optical.sale.line"]._optical_rebuild()
     env["res.partner"]._optical_refresh_profile()

@@ -14,6 +14,7 @@ from . import optical_consent
 from . import optical_contact_log
 from . import optical_contact_policy
 from . import optical_touchpoint
+from . import optical_sale_line
 from . import optical_segment
 from . import optical_campaign
 from . import optical_campaign_recipient

@@ -1,26 +1,29 @@
 from odoo import models
 from odoo.tools import SQL
 
-SALE_TYPES = ("out_invoice", "out_refund")
+# customer invoices, sales receipts (documento commerciale) and credit notes
+SALE_TYPES = ("out_invoice", "out_receipt", "out_refund")
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     # Posting, resetting to draft, cancelling (through button_draft) or crediting
-    # (credit notes come through _post) a customer invoice refreshes the customer's
-    # optical profile at once; the value of (customer, shop) follows within minutes
-    # (optical.customer.value._optical_cron_refresh_recent finds the documents by
-    # their write date), so posting never waits for it.
+    # (credit notes come through _post) a customer invoice or sales receipt
+    # brings its lines into the sales ledger (optical.sale.line), whose hooks
+    # refresh the customer's optical profile at once and start the cycles; the
+    # value of (customer, shop) follows within minutes
+    # (optical.customer.value._optical_cron_refresh_recent), so posting never
+    # waits for it.
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         sales = posted.filtered(lambda m: m.move_type in SALE_TYPES)
         if sales:
-            self.env["res.partner"]._optical_refresh_profile(
-                sales.partner_id.ids, parts=sales._optical_profile_parts_changed()
+            self.env["optical.sale.line"].sudo()._optical_sync(
+                "account.move", sales.ids
             )
             sales.filtered(
-                lambda m: m.move_type == "out_invoice"
+                lambda m: m.move_type != "out_refund"
             )._optical_record_touchpoints()
         return posted
 
@@ -29,8 +32,6 @@ class AccountMove(models.Model):
         was_posted = self.filtered(
             lambda m: m.state == "posted" and m.move_type in SALE_TYPES
         )
-        partners = was_posted.partner_id
-        parts = was_posted._optical_profile_parts_changed()
         res = super().button_draft()
         if was_posted:
             # the purchase is undone: its touchpoint goes (one DELETE; the ORM's
@@ -48,17 +49,10 @@ class AccountMove(models.Model):
             self.env["res.partner"].invalidate_model(
                 ["optical_touchpoint_ids", "optical_touchpoint_count"]
             )
-            self.env["res.partner"]._optical_refresh_profile(partners.ids, parts=parts)
+            self.env["optical.sale.line"].sudo()._optical_sync(
+                "account.move", was_posted.ids
+            )
         return res
-
-    def _optical_profile_parts_changed(self):
-        """The parts of their customers' optical profile that these sale
-        documents change (see res.partner._optical_profile_parts)."""
-        if any(
-            line.optical_category == "contact_lens" for line in self.invoice_line_ids
-        ):
-            return ["purchases", "contact_lenses"]
-        return ["purchases"]
 
     def _optical_record_touchpoints(self):
         """One purchase touchpoint per posted invoice (none if already recorded).

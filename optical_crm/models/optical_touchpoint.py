@@ -27,8 +27,8 @@ TOUCHPOINT_KINDS = [
     ("call", "Call"),
     ("message", "Message"),
 ]
-# Fields of a purchase touchpoint that the customer's optical profile reads.
-PURCHASE_PROFILE_FIELDS = {
+# Fields of a purchase touchpoint that its line in the sales ledger reads.
+PURCHASE_LEDGER_FIELDS = {
     "partner_id",
     "datetime",
     "kind",
@@ -37,6 +37,9 @@ PURCHASE_PROFILE_FIELDS = {
     "quantity",
     "product_id",
     "optical_category",
+    "document_ref",
+    "source",
+    "company_id",
 }
 # A touchpoint may be dated this much after "now" (clock skew of the sender).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -71,6 +74,11 @@ class OpticalTouchpoint(models.Model):
         "(imported history, other systems) count in the customer's profile.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    document_ref = fields.Char(
+        string="Document number",
+        help="Purchases: number of the sale document (receipt, invoice) in the "
+        "source system; the lines of one document make one sale.",
+    )
     source = fields.Char(
         required=True,
         default="odoo",
@@ -169,40 +177,33 @@ class OpticalTouchpoint(models.Model):
                 product = self.env["product.product"].browse(vals["product_id"])
                 vals["optical_category"] = product.sudo().optical_category
         touchpoints = super().create(vals_list)
-        touchpoints._optical_refresh_customers(
-            touchpoints._optical_purchases().partner_id
-        )
+        touchpoints._optical_purchases()._optical_sync_ledger()
         return touchpoints
 
     def write(self, vals):
-        partners = self._optical_purchases().partner_id
+        purchases = self._optical_purchases()
         res = super().write(vals)
-        if PURCHASE_PROFILE_FIELDS & set(vals):
-            self._optical_refresh_customers(
-                partners | self._optical_purchases().partner_id
-            )
+        if PURCHASE_LEDGER_FIELDS & set(vals):
+            (purchases | self._optical_purchases())._optical_sync_ledger()
         return res
 
     def unlink(self):
-        partners = self._optical_purchases().partner_id
+        purchases = self._optical_purchases()
         res = super().unlink()
-        self._optical_refresh_customers(partners)
+        purchases._optical_sync_ledger()
         return res
 
-    # ------------------------------------------------------------------ profile
+    # ------------------------------------------------------------------ ledger
     def _optical_purchases(self):
-        """Purchases recorded outside Odoo's invoices (imported history, other
-        systems): they count in the customer's optical profile."""
+        """Purchases recorded outside Odoo's documents (imported history, other
+        systems): each is a line of the sales ledger."""
         return self.filtered(lambda t: t.kind == "purchase" and not t.res_model)
 
-    @api.model
-    def _optical_refresh_customers(self, partners):
-        """The profile of these customers follows their purchases, unless the
-        caller refreshes it once at the end of a batch (context key
-        ``optical_profile_deferred``: the import and the touchpoint API)."""
-        if partners and not self.env.context.get("optical_profile_deferred"):
-            self.env["res.partner"]._optical_refresh_profile(
-                partners.ids, parts=["purchases", "contact_lenses"]
+    def _optical_sync_ledger(self):
+        """These purchase touchpoints' lines in the sales ledger follow them."""
+        if self:
+            self.env["optical.sale.line"].sudo()._optical_sync(
+                "optical.touchpoint", self.ids
             )
 
     @api.constrains("datetime", "channel", "kind")

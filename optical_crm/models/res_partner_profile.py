@@ -114,64 +114,28 @@ class ResPartner(models.Model):
     @api.model
     def _optical_profile_parts(self, partner_ids=None):
         """The parts of the stored profile, each refreshed by the events that
-        change it: an invoice changes "purchases" (and "contact_lenses" when it
-        has contact lenses), an exam "exams", a prescription "prescriptions",
+        change it: a sale in the sales ledger changes "purchases" (and
+        "contact_lenses" when it has contact lenses), an exam "exams", a prescription "prescriptions",
         a contact-lens product "contact_lenses".
 
         :return: ``{part: (ctes, {field: expression})}``. ``ctes`` is a list of
             ``(name, SQL)``, ending with a relation named after the part, one
             row per partner and shop (columns ``partner_id`` and ``company_id``)
-            refreshed (a CTE that several parts use, such as ``moves``, is given
+            refreshed (a CTE that several parts use, is given
             by each and defined once). The expressions compute each stored field
             of that shop from it; a shop without a row (or a NULL expression)
             has no figure (NULL, or 0 for the lifetime value).
         """
-        legacy_filter = self._optical_partner_filter(SQL("t.partner_id"), partner_ids)
-        # posted customer invoices and credit notes; a credit note counts as part
-        # of the invoice it reverses (doc) and on that invoice's date
-        moves = (
-            "moves",
-            SQL(
-                """
-                SELECT m.id, m.partner_id, m.company_id, m.move_type,
-                       COALESCE(m.reversed_entry_id, m.id) AS doc,
-                       COALESCE(o.invoice_date, m.invoice_date) AS purchase_date,
-                       m.amount_untaxed_signed AS amount
-                  FROM account_move m
-                  LEFT JOIN account_move o ON o.id = m.reversed_entry_id
-                 WHERE m.state = 'posted'
-                   AND m.move_type IN ('out_invoice', 'out_refund')
-                   AND m.partner_id IS NOT NULL
-                   %(filter)s
-                """,
-                filter=self._optical_partner_filter(SQL("m.partner_id"), partner_ids),
-            ),
-        )
+        ledger_filter = self._optical_partner_filter(SQL("s.partner_id"), partner_ids)
         return {
             "purchases": (
                 [
-                    moves,
-                    # one row per purchase: an invoice with its credit notes (a
-                    # fully credited invoice weighs nothing), a credit note
-                    # without origin, or a purchase imported from another system
-                    # (a touchpoint of kind purchase without Odoo document)
+                    # one row per sale in the sales ledger: a document with
+                    # its refunds (a wholly refunded sale weighs nothing)
                     (
-                        "docs",
-                        SQL(
-                            """
-                SELECT partner_id, company_id,
-                       MAX(purchase_date) AS purchase_date, SUM(amount) AS amount,
-                       BOOL_OR(move_type = 'out_invoice') AND SUM(amount) > 0
-                           AS counts
-                  FROM moves
-                 GROUP BY partner_id, company_id, doc
-                UNION ALL
-                SELECT t.partner_id, t.company_id, t.datetime::date, t.amount,
-                       t.amount >= 0
-                  FROM optical_touchpoint t
-                 WHERE t.kind = 'purchase' AND t.res_model IS NULL %(filter)s
-                            """,
-                            filter=legacy_filter,
+                        "sales",
+                        self.env["optical.sale.line"]._optical_sales_sql(
+                            partner_ids=partner_ids
                         ),
                     ),
                     (
@@ -180,8 +144,8 @@ class ResPartner(models.Model):
                             """
                 SELECT partner_id, company_id,
                        SUM(amount) AS ltv,
-                       MAX(purchase_date) FILTER (WHERE counts) AS last_purchase
-                  FROM docs GROUP BY partner_id, company_id
+                       MAX(sale_date) FILTER (WHERE is_purchase) AS last_purchase
+                  FROM sales GROUP BY partner_id, company_id
                             """
                         ),
                     ),
@@ -193,38 +157,22 @@ class ResPartner(models.Model):
             ),
             "contact_lenses": (
                 [
-                    moves,
-                    # lens days bought per day of purchase (credit notes negative)
+                    # lens days bought per day of sale (refunds negative)
                     (
                         "cl_days",
                         SQL(
                             """
-                SELECT b.partner_id, b.company_id, b.purchase_date,
-                       SUM(b.quantity) AS packs,
-                       SUM(b.quantity * t.optical_cl_lenses_per_pack
+                SELECT s.partner_id, s.company_id, s.sale_date AS purchase_date,
+                       SUM(s.quantity) AS packs,
+                       SUM(s.quantity * t.optical_cl_lenses_per_pack
                            * t.optical_cl_replacement_days) AS lens_days
-                  FROM (
-                    SELECT mv.partner_id, mv.company_id, mv.purchase_date,
-                           pp.product_tmpl_id,
-                           CASE WHEN mv.move_type = 'out_refund'
-                                THEN -l.quantity ELSE l.quantity END AS quantity
-                      FROM moves mv
-                      JOIN account_move_line l
-                        ON l.move_id = mv.id AND l.display_type = 'product'
-                       AND l.optical_category = 'contact_lens'
-                      JOIN product_product pp ON pp.id = l.product_id
-                    UNION ALL
-                    SELECT t.partner_id, t.company_id, t.datetime::date,
-                           pp.product_tmpl_id, t.quantity
-                      FROM optical_touchpoint t
-                      JOIN product_product pp ON pp.id = t.product_id
-                     WHERE t.kind = 'purchase' AND t.res_model IS NULL
-                       AND t.optical_category = 'contact_lens' %(filter)s
-                  ) b
-                  JOIN product_template t ON t.id = b.product_tmpl_id
-                 GROUP BY b.partner_id, b.company_id, b.purchase_date
+                  FROM optical_sale_line s
+                  JOIN product_product pp ON pp.id = s.product_id
+                  JOIN product_template t ON t.id = pp.product_tmpl_id
+                 WHERE s.optical_category = 'contact_lens' %(filter)s
+                 GROUP BY s.partner_id, s.company_id, s.sale_date
                             """,
-                            filter=legacy_filter,
+                            filter=ledger_filter,
                         ),
                     ),
                     (
@@ -397,11 +345,9 @@ class ResPartner(models.Model):
             if not partner_ids:
                 return
         for model in (
-            "account.move",
-            "account.move.line",
+            "optical.sale.line",
             "optical.exam",
             "optical.prescription",
-            "optical.touchpoint",
             "product.template",
             "res.partner",
         ):
@@ -415,21 +361,12 @@ class ResPartner(models.Model):
         """Refresh the partners who bought these products (their data changed)."""
         if not product_ids:
             return
-        self.env["account.move.line"].flush_model(["product_id", "partner_id"])
-        self.env["optical.touchpoint"].flush_model(["product_id", "partner_id"])
+        self.env["optical.sale.line"].flush_model(["product_id", "partner_id"])
         self.env.cr.execute(
             SQL(
-                """
-                SELECT DISTINCT m.partner_id
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                 WHERE l.product_id = ANY(%(ids)s) AND m.partner_id IS NOT NULL
-                   AND m.state = 'posted'
-                 UNION
-                SELECT partner_id FROM optical_touchpoint
-                 WHERE product_id = ANY(%(ids)s)
-                """,
-                ids=list(product_ids),
+                "SELECT DISTINCT partner_id FROM optical_sale_line"
+                " WHERE product_id = ANY(%s)",
+                list(product_ids),
             )
         )
         partner_ids = [row[0] for row in self.env.cr.fetchall()]
