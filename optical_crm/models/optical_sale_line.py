@@ -198,10 +198,18 @@ class OpticalSaleLine(models.Model):
                AND m.move_type IN ('out_invoice', 'out_receipt', 'out_refund')
                AND m.commercial_partner_id IS NOT NULL
                AND m.invoice_date IS NOT NULL
-               %s
+               %s %s
             """,
             where,
+            self._optical_account_move_exclusion(),
         )
+
+    @api.model
+    def _optical_account_move_exclusion(self):
+        """Hook: ``AND ...`` conditions on ``m`` (the account move) leaving out
+        documents that another source already counts (the invoice of a point
+        of sale order counts through the order). Empty in the core."""
+        return SQL()
 
     @api.model
     def _optical_touchpoint_lines_sql(self, ids):
