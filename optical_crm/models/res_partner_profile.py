@@ -115,8 +115,8 @@ class ResPartner(models.Model):
     def _optical_profile_parts(self, partner_ids=None):
         """The parts of the stored profile, each refreshed by the events that
         change it: a sale in the sales ledger changes "purchases" (and
-        "contact_lenses" when it has contact lenses), an exam "exams", a prescription "prescriptions",
-        a contact-lens product "contact_lenses".
+        "contact_lenses" when it has contact lenses), an exam "exams", a
+        prescription "prescriptions", a contact-lens product "contact_lenses".
 
         :return: ``{part: (ctes, {field: expression})}``. ``ctes`` is a list of
             ``(name, SQL)``, ending with a relation named after the part, one
