@@ -26,6 +26,7 @@ from . import optical_customer_timeline
 from . import optical_value_dashboard
 from . import report_optical_prescription
 from . import optical_public_throttle
+from . import optical_import_mapping
 from . import mail_render_mixin
 from . import ir_http
 from . import link_tracker_click

@@ -105,6 +105,32 @@ class OpticalExam(models.Model):
                     )
                 )
 
+    @api.model
+    def _optical_record_once(self, partner, day, note):
+        """``(exam, created)``: the customer's eye exam of ``day`` in the current
+        shop, recorded unless there is one (an exam imported from another
+        software, whoever examined: importing it again records nothing)."""
+        exam = self.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("date", "=", day),
+                ("company_id", "=", self.env.company.id),
+            ],
+            limit=1,
+        )
+        if exam:
+            return exam, False
+        exam = self.create(
+            {
+                "partner_id": partner.id,
+                "date": day,
+                "examiner_id": False,
+                "company_id": self.env.company.id,
+                "note": note,
+            }
+        )
+        return exam, True
+
     # ------------------------------------------------------------------
     # Touchpoints and profile
     # ------------------------------------------------------------------

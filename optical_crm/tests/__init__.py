@@ -16,6 +16,7 @@ from . import test_touchpoint
 from . import test_touchpoint_api
 from . import test_security
 from . import test_import
+from . import test_import_real_exports
 from . import test_consent_wizard
 from . import test_report
 from . import test_demo

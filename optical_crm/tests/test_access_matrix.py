@@ -56,6 +56,9 @@ MATRIX = {
     "optical.customer.timeline": _row("r"),
     "optical.import.wizard": _row("", manager="rwcu"),
     "optical.import.wizard.line": _row("", manager="rwcu"),
+    "optical.import.wizard.column": _row("", manager="rwcu"),
+    # the columns a shop mapped for its next legacy files
+    "optical.import.mapping": _row("", manager="rwcu"),
     "optical.public.throttle": _row("", manager="ru"),
     # optical_crm_sms: every employee's SMS goes through the shop's provider, so
     # they read it; its credentials are fields for managers only (see below)

@@ -26,21 +26,13 @@ CUSTOMERS = (
 )
 
 
-@tagged("post_install", "-at_install")
-class TestImport(OpticalCase):
+class ImportCase(OpticalCase):
+    """Legacy import wizards of a manager, from a text or a sample file."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.Wizard = cls.env["optical.import.wizard"].with_user(cls.manager)
-        cls.monthly = cls.env["product.product"].create(
-            {
-                "name": "Mensili 6",
-                "default_code": "LAC-MEN-06",
-                "optical_category": "contact_lens",
-                "optical_cl_replacement_days": 30,
-                "optical_cl_lenses_per_pack": 6,
-            }
-        )
 
     def _wizard(self, content, import_type="customers", encoding="utf-8", name="f.csv"):
         raw = content if isinstance(content, bytes) else content.encode(encoding)
@@ -59,6 +51,22 @@ class TestImport(OpticalCase):
 
     def _partners(self, refs):
         return self.env["res.partner"].search([("ref", "in", refs)])
+
+
+@tagged("post_install", "-at_install")
+class TestImport(ImportCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.monthly = cls.env["product.product"].create(
+            {
+                "name": "Mensili 6",
+                "default_code": "LAC-MEN-06",
+                "optical_category": "contact_lens",
+                "optical_cl_replacement_days": 30,
+                "optical_cl_lenses_per_pack": 6,
+            }
+        )
 
     def _statuses(self, wizard):
         return {line.reference: line.status for line in wizard.line_ids}
@@ -290,6 +298,8 @@ class TestImport(OpticalCase):
         self.assertEqual(elisa.optical_last_prescription_date, date(2021, 6, 1))
         giulia = self._partners(["000106"])
         self.assertEqual(giulia.optical_ltv, 335)
+        # her "Controllo della vista" line is her eye exam of that day, once
+        self.assertEqual(giulia.optical_exam_ids.mapped("date"), [date(2023, 5, 5)])
 
     def test_sample_with_errors_rejects_each_wrong_row(self):
         wizard = self._sample("clienti_con_errori.csv", "customers")

@@ -1,7 +1,10 @@
 """Import of customers, prescriptions and purchases from a legacy shop software.
 
-The files are CSV as Italian optical software exports them: Italian headers, ``;``
-separator, comma decimals, dd/mm/yyyy dates, UTF-8 or Windows-1252. Every row is
+The files are CSV as optical software exports them: Italian, English or abbreviated
+headers (see ``tools/legacy_columns.py``), ``;`` separator, comma decimals, dd/mm/yyyy
+dates, UTF-8 or Windows-1252. A column the tables do not know is listed by the dry
+run: the user says what it holds, and the shop remembers it for its next file of the
+same kind (``optical.import.mapping``). Every row is
 imported in its own savepoint (a bad row writes nothing); a dry run does the same
 work inside a savepoint that is rolled back, so it reports exactly what the real
 run will do. Re-importing a file changes nothing: customers are matched on their
@@ -11,29 +14,29 @@ code, prescriptions and purchases on a key derived from the row.
 import base64
 import csv
 import io
-import re
 from collections import Counter
 from datetime import date, datetime, time
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 from odoo.tools.mail import single_email_re
 
+from ..models.optical_import_mapping import IMPORT_TYPES
 from ..tools import csv_files
 from ..tools.legacy_columns import (
-    CATEGORIES,
-    CUSTOMER_COLUMNS,
+    COLUMNS,
     KINDS,
-    NO,
-    PRESCRIPTION_COLUMNS,
     PRISM_BASES,
-    PURCHASE_COLUMNS,
     REQUIRED,
-    YES,
+    merge_eye_values,
     normalize,
+    parse_bool,
+    parse_date,
+    parse_number,
+    purchase_category,
 )
 
 MAX_ROWS = 50000
@@ -50,11 +53,7 @@ class OpticalImportWizard(models.TransientModel):
     _description = "Import from a legacy shop software"
 
     import_type = fields.Selection(
-        [
-            ("customers", "Customers"),
-            ("prescriptions", "Prescriptions"),
-            ("purchases", "Purchase history"),
-        ],
+        IMPORT_TYPES,
         string="File content",
         required=True,
         default="customers",
@@ -70,6 +69,10 @@ class OpticalImportWizard(models.TransientModel):
     line_ids = fields.One2many(
         "optical.import.wizard.line", "wizard_id", string="Rows", readonly=True
     )
+    column_ids = fields.One2many(
+        "optical.import.wizard.column", "wizard_id", string="Columns not recognised"
+    )
+    missing_columns = fields.Char(readonly=True)
     count_new = fields.Integer(string="New", readonly=True)
     count_updated = fields.Integer(string="Updated", readonly=True)
     count_unchanged = fields.Integer(string="Unchanged", readonly=True)
@@ -80,6 +83,7 @@ class OpticalImportWizard(models.TransientModel):
     @api.onchange("data_file", "import_type")
     def _onchange_reset(self):
         self.state = "draft"
+        self.column_ids = [Command.clear()]
 
     # ------------------------------------------------------------------
     # Buttons
@@ -99,6 +103,8 @@ class OpticalImportWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
             "name": self.env._("Import from legacy software"),
+            # the targets offered for the columns not recognised
+            "context": {"optical_import_type": self.import_type},
         }
 
     # ------------------------------------------------------------------
@@ -180,93 +186,71 @@ class OpticalImportWizard(models.TransientModel):
         return header, rows, delimiter
 
     def _columns(self):
-        return {
-            "customers": CUSTOMER_COLUMNS,
-            "prescriptions": PRESCRIPTION_COLUMNS,
-            "purchases": PURCHASE_COLUMNS,
-        }[self.import_type]
+        return COLUMNS[self.import_type]
 
     def _map_header(self, header):
-        """{our key: column index}; UserError when a required column is missing."""
-        by_name = {}
-        for key, names in self._columns().items():
-            for name in names:
-                by_name.setdefault(name, key)
-        mapping = {}
-        for index, title in enumerate(header):
-            key = by_name.get(normalize(title))
-            if key and key not in mapping:
-                mapping[key] = index
+        """``({our key: column index}, [values of the columns not recognised])``,
+        with the targets the user chose in this wizard."""
+        return self.env["optical.import.mapping"]._optical_map_header(
+            self.import_type,
+            header,
+            {line.column_name: line.target for line in self.column_ids},
+        )
+
+    def _missing_columns(self, header, mapping):
+        """Why the file cannot be read (required columns missing), or None."""
         missing = [key for key in REQUIRED[self.import_type] if key not in mapping]
-        if missing:
-            expected = ", ".join(
-                f"'{self._columns()[key][0]}'" for key in REQUIRED[self.import_type]
-            )
-            raise UserError(
-                self.env._(
-                    "Required columns missing for this kind of file: %(missing)s. "
-                    "Expected at least %(expected)s; the file has: %(found)s.",
-                    missing=", ".join(self._columns()[key][0] for key in missing),
-                    expected=expected,
-                    found=", ".join(header),
-                )
-            )
-        return mapping
+        if not missing:
+            return None
+        columns = self._columns()
+        return self.env._(
+            "Required columns missing for this kind of file: %(missing)s. "
+            "Expected at least %(expected)s; the file has: %(found)s.",
+            missing=", ".join(columns[key][0] for key in missing),
+            expected=", ".join(
+                f"'{columns[key][0]}'" for key in REQUIRED[self.import_type]
+            ),
+            found=", ".join(header),
+        )
 
     # ------------------------------------------------------------------
     # Values
     # ------------------------------------------------------------------
     def _parse_date(self, text, label):
-        text = (text or "").strip()
-        if not text:
-            return None
-        for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        raise RowError(
-            self.env._(
-                "%(column)s: '%(value)s' is not a date (use dd/mm/yyyy).",
-                column=label,
-                value=text,
-            )
-        )
+        try:
+            return parse_date(text)
+        except ValueError as exc:
+            raise RowError(
+                self.env._(
+                    "%(column)s: '%(value)s' is not a date (use dd/mm/yyyy).",
+                    column=label,
+                    value=text.strip(),
+                )
+            ) from exc
 
     def _parse_number(self, text, label, amount=False):
-        text = (text or "").strip().replace("€", "").replace(" ", "")
-        if not text:
-            return 0.0
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
-        elif amount and re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
-            text = text.replace(".", "")
         try:
-            return float(text)
+            return parse_number(text, amount=amount)
         except ValueError as exc:
             raise RowError(
                 self.env._(
                     "%(column)s: '%(value)s' is not a number.",
                     column=label,
-                    value=text,
+                    value=text.strip(),
                 )
             ) from exc
 
     def _parse_bool(self, text, label):
-        value = normalize(text)
-        if not value:
-            return None
-        if value in YES:
-            return True
-        if value in NO:
-            return False
-        raise RowError(
-            self.env._(
-                "%(column)s: '%(value)s' is neither yes (Sì) nor no (No).",
-                column=label,
-                value=text,
-            )
-        )
+        try:
+            return parse_bool(text)
+        except ValueError as exc:
+            raise RowError(
+                self.env._(
+                    "%(column)s: '%(value)s' is neither yes (Sì) nor no (No).",
+                    column=label,
+                    value=text,
+                )
+            ) from exc
 
     def _parse_choice(self, text, label, choices):
         value = normalize(text)
@@ -330,7 +314,25 @@ class OpticalImportWizard(models.TransientModel):
                 )
             )
         header, rows, delimiter = self._read_rows()
-        mapping = self._map_header(header)
+        mapping, columns = self._map_header(header)
+        missing = self._missing_columns(header, mapping)
+        if missing:
+            if not (dry_run and columns):
+                raise UserError(missing)
+            # the user may say which of the columns not recognised holds it
+            self._write_report(header, [], delimiter, dry_run, columns, missing)
+            return self._reopen()
+        if not dry_run:
+            # what the user said about the columns is remembered by the shop
+            chosen = set(self.column_ids.mapped("column_name"))
+            self.env["optical.import.mapping"]._optical_remember(
+                self.import_type,
+                {
+                    column["column_name"]: column["target"]
+                    for column in columns
+                    if column["column_name"] in chosen
+                },
+            )
         handler = getattr(self, f"_import_{self.import_type}_row")
         state = {"partners": set(), "seen": Counter()}
         results = []
@@ -368,7 +370,7 @@ class OpticalImportWizard(models.TransientModel):
             if savepoint:
                 savepoint.close(rollback=True)
                 self.env.invalidate_all()
-        self._write_report(header, results, delimiter, dry_run)
+        self._write_report(header, results, delimiter, dry_run, columns)
         return self._reopen()
 
     def _error_text(self, exc):
@@ -379,11 +381,14 @@ class OpticalImportWizard(models.TransientModel):
             )
         return str(exc.args[0]) if exc.args else str(exc)
 
-    def _write_report(self, header, results, delimiter, dry_run):
+    def _write_report(self, header, results, delimiter, dry_run, columns, missing=None):
         counts = Counter(status for _l, _r, status, _m, _c in results)
         rejected = [r for r in results if r[2] == "rejected"]
         vals = {
             "state": "checked" if dry_run else "done",
+            "column_ids": [Command.clear()]
+            + [Command.create(column) for column in columns],
+            "missing_columns": missing or False,
             "line_ids": [(5, 0, 0)]
             + [
                 (
@@ -655,6 +660,21 @@ class OpticalImportWizard(models.TransientModel):
                 vals[key] = int(number)
             else:
                 vals[key] = self._parse_number(values[key], label[key])
+        # a value given once for both eyes, or per eye where the prescription
+        # has one; an eye's different base curve or diameter goes to the notes
+        notes = [
+            _(
+                "%(value)s: OD %(od)s, OS %(os)s.",
+                value=self.env["optical.prescription"]
+                ._fields[fname]
+                ._description_string(self.env),
+                od=od,
+                os=os_,
+            )
+            for fname, od, os_ in merge_eye_values(vals)
+        ]
+        if notes:
+            vals["note"] = "\n".join(filter(None, [vals["note"], *notes]))
         expiry = self._parse_date(values.get("expiry"), label.get("expiry"))
         if expiry:
             vals["expiry_date"] = expiry
@@ -693,21 +713,11 @@ class OpticalImportWizard(models.TransientModel):
                 ],
                 limit=1,
             )
-        category = self._parse_choice(
-            values.get("category"),
-            label.get("category"),
-            dict(
-                CATEGORIES,
-                **{
-                    key: key
-                    for key in self.env["product.template"]
-                    ._fields["optical_category"]
-                    .get_values(self.env)
-                },
-            ),
-        )
         description = values.get("description") or product.display_name
-        if not (description or category or values.get("product_code")):
+        # services are sales too: an eye exam, a repair... (never rejected)
+        category, recognised = purchase_category(values.get("category"), description)
+        category = category or product.optical_category or False
+        if not (description or values.get("category") or values.get("product_code")):
             raise RowError(
                 _(
                     "The row says nothing about what was bought (article, "
@@ -724,7 +734,10 @@ class OpticalImportWizard(models.TransientModel):
             (
                 values.get("document") or day.isoformat(),
                 values["code"],
-                values.get("product_code") or description or category or "",
+                values.get("product_code")
+                or description
+                or category
+                or values.get("category", ""),
             )
         )
         state["seen"][base] += 1
@@ -750,7 +763,7 @@ class OpticalImportWizard(models.TransientModel):
                     part for part in (values.get("document"), description) if part
                 ),
                 "product_id": product.id or False,
-                "optical_category": category or product.optical_category or False,
+                "optical_category": category,
                 "quantity": quantity,
                 "amount": amount,
                 "source": "import",
@@ -758,4 +771,25 @@ class OpticalImportWizard(models.TransientModel):
                 "company_id": self.env.company.id,
             }
         )
-        return "new", ""
+        messages = []
+        if not recognised:
+            messages.append(
+                _(
+                    "%(column)s: '%(value)s' is not an optical category: imported "
+                    "as a sale without one.",
+                    column=label["category"],
+                    value=values["category"],
+                )
+            )
+        if category == "eye_exam":
+            _exam, created = self.env["optical.exam"]._optical_record_once(
+                partner,
+                day,
+                _("Imported from %(file)s", file=self.filename or _("legacy software")),
+            )
+            messages.append(
+                _("Eye exam recorded.")
+                if created
+                else _("The eye exam of that day is already recorded.")
+            )
+        return "new", "\n".join(messages)

@@ -712,9 +712,14 @@ def test_end_to_end(world):
         elisa.id: profile(
             252.0 + 56.0 + 56.0, shop.today, runout=shop.today + dt.timedelta(90)
         ),
-        # legacy only: 2 packs x 90 daily lenses on 2/9/2023, two eyes: 90 days
+        # legacy only: 2 packs x 90 daily lenses on 2/9/2023, two eyes: 90 days;
+        # the eye exam she bought on 5/5/2023 is her exam of that day (recall 12
+        # months)
         giulia.id: profile(
-            335.0, dt.date(2023, 9, 2), runout=dt.date(2023, 9, 2) + dt.timedelta(90)
+            335.0,
+            dt.date(2023, 9, 2),
+            runout=dt.date(2023, 9, 2) + dt.timedelta(90),
+            exam=dt.date(2024, 5, 5),
         ),
         paolo.id: profile(322.0 + 550.0, t0),
     }
