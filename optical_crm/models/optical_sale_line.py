@@ -217,11 +217,16 @@ class OpticalSaleLine(models.Model):
         demo data) or sent by another system through the API. A purchase
         touchpoint is one line; a negative amount is a refund. Its document is
         the external document (``source:document``) when the touchpoint names
-        one, so that the lines of one receipt make one sale."""
+        one, so that the lines of one receipt make one sale. Receipt numbers
+        start again every day (or year) in other systems: the document is the
+        number of that customer on that day. Without a number, a customer's
+        purchases of one day in one shop make one sale (a visit)."""
         where = SQL("AND t.id = ANY(%s)", list(ids)) if ids is not None else SQL()
         document = SQL(
-            "t.source || ':' || t.company_id || ':' "
-            "|| COALESCE(NULLIF(t.document_ref, ''), 'touchpoint' || t.id)"
+            "t.source || ':' || t.company_id || ':' || t.partner_id || ':'"
+            " || (t.datetime AT TIME ZONE 'UTC'"
+            "     AT TIME ZONE COALESCE(cp.tz, 'Europe/Rome'))::date"
+            " || ':' || COALESCE(t.document_ref, '')"
         )
         return SQL(
             """

@@ -768,6 +768,7 @@ class OpticalImportWizard(models.TransientModel):
                 "amount": amount,
                 "source": "import",
                 "external_ref": external_ref,
+                "document_ref": values.get("document") or False,
                 "company_id": self.env.company.id,
             }
         )
