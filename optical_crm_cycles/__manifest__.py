@@ -1,8 +1,9 @@
 {
     "name": "Optical CRM - Automated cycles",
-    "summary": "Follow-up messages at set delays after a validated invoice or an eye "
-    "exam, sent exactly once by scheduled actions",
-    "version": "18.0.1.0.0",
+    "summary": "Follow-up messages at set delays after a sale (invoice, receipt, "
+    "point of sale, other systems) or an eye exam, sent exactly once by scheduled "
+    "actions",
+    "version": "18.0.1.1.0",
     "category": "Marketing",
     "website": "https://github.com/optical-crm/optical-crm",
     "author": "Optical CRM",

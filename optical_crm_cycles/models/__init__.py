@@ -6,6 +6,7 @@ from . import optical_cycle_enrollment_source
 from . import optical_cycle_execution
 from . import optical_cycle_execution_hold
 from . import account_move
+from . import optical_sale_line
 from . import optical_exam
 from . import optical_prescription
 from . import mailing_mailing

@@ -4,30 +4,22 @@ from odoo import models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    def _post(self, soft=True):
-        # act on what was really posted (future-dated invoices are posted later by
-        # Odoo's cron, through this same method)
-        posted = super()._post(soft)
-        if posted:
-            self.env["optical.cycle.enrollment"].sudo()._optical_on_moves_posted(posted)
-        return posted
-
-    def button_draft(self):
-        invoices = self.filtered(
-            lambda m: m.move_type == "out_invoice" and m.state == "posted"
-        )
-        res = super().button_draft()
-        self.env["optical.cycle.enrollment"].sudo()._optical_on_moves_reset(
-            invoices, "invoice_draft"
-        )
-        return res
-
+    # Posting, resetting and crediting reach the cycles through the sales ledger
+    # (see models/optical_sale_line.py); only the reason of a cancellation is
+    # told here.
     def button_cancel(self):
-        # for posted invoices Odoo goes through button_draft first: the reason
-        # recorded there becomes "cancelled"
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
-        res = super().button_cancel()
-        self.env["optical.cycle.enrollment"].sudo()._optical_on_moves_reset(
-            invoices.filtered(lambda m: m.state == "cancel"), "invoice_cancelled"
+        # posted invoices and receipts go through button_draft first, whose
+        # ledger event stops their cycles: with this reason, not "reset"
+        drafts = self.filtered(
+            lambda m: m.state == "draft" and m.is_sale_document(include_receipts=True)
+        )
+        res = super(
+            AccountMove,
+            self.with_context(optical_cycle_stop_reason="invoice_cancelled"),
+        ).button_cancel()
+        # cancelled from draft: what the earlier reset stopped says "cancelled"
+        self.env["optical.cycle.enrollment"].sudo()._optical_on_sales_left(
+            [f"account.move,{move.id}" for move in drafts if move.state == "cancel"],
+            "invoice_cancelled",
         )
         return res

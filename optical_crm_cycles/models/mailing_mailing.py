@@ -67,7 +67,7 @@ class MailingMailing(models.Model):
 
     def _get_seen_list(self):
         # a cycle step goes to the same address again when the customer is
-        # enrolled again (a later invoice): one message per execution, not per email
+        # enrolled again (a later sale): one message per execution, not per email
         if self.optical_cycle_step_id:
             return set()
         return super()._get_seen_list()

@@ -8,7 +8,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 TRIGGERS = [
-    ("invoice_posted", "Customer invoice validated"),
+    # the technical name is a contract: every sale of the sales ledger fires it
+    ("invoice_posted", "Sale (invoice, receipt, point of sale...)"),
     ("exam_done", "Eye exam done"),
     ("cl_runout", "Contact lenses running out"),
     ("prescription_expiry", "Prescription expiring"),
@@ -16,6 +17,10 @@ TRIGGERS = [
 ]
 # Triggers evaluated once a day on a date of the customer (not on an event).
 DATE_TRIGGERS = ("cl_runout", "prescription_expiry", "birthday")
+# Kinds of sales (optical.sale.line) that another system recorded after the fact:
+# the import never enrolls by itself (only the backfill does) and neither it nor
+# a purchase sent through the API ever sends a step on a day already past.
+HISTORY_KINDS = ("import", "api")
 REENTRY_POLICIES = [
     ("always", "Always"),
     ("days", "Not within N days"),
@@ -65,15 +70,16 @@ class OpticalCycle(models.Model):
     optical_categories = fields.Many2many(
         "optical.cycle.category",
         string="Optical categories",
-        help="Invoice trigger: only invoices with at least one line of these "
-        "categories. Buying again in the same category stops the steps marked "
-        "'Skip if bought again'. Empty: any invoice.",
+        help="Sale trigger: only sales (invoices, receipts, point of sale, other "
+        "systems) with at least one line of these categories. Buying again in the "
+        "same category stops the steps marked 'Skip if bought again'. Empty: any "
+        "sale.",
     )
     product_ids = fields.Many2many(
         "product.product",
         string="Products",
         check_company=True,
-        help="Invoice trigger: only invoices with at least one of these products. "
+        help="Sale trigger: only sales with at least one of these products. "
         "Empty: any product.",
     )
     segment_id = fields.Many2one(
@@ -91,7 +97,7 @@ class OpticalCycle(models.Model):
         required=True,
         default="always",
         help="Whether a customer already enrolled in this cycle is enrolled again "
-        "by a later trigger (a later invoice, exam...).",
+        "by a later trigger (a later sale, exam...).",
     )
     reentry_days = fields.Integer(
         string="Re-entry after (days)",
@@ -102,9 +108,11 @@ class OpticalCycle(models.Model):
     late_tolerance_days = fields.Integer(
         string="Late tolerance (days)",
         default=2,
-        help="When an invoice is posted late (dated in the past), steps whose date "
-        "is past by more than this many days are skipped as 'late'; more recent "
-        "ones go out at the next opening of the send window.",
+        help="When a sale is recorded late (an invoice or receipt dated in the "
+        "past), steps whose date is past by more than this many days are skipped "
+        "as 'late'; more recent ones go out at the next opening of the send "
+        "window. Purchases recorded by other systems (import, API) never send a "
+        "step on a day already past.",
     )
     send_hour = fields.Float(
         string="Send at",
@@ -207,8 +215,8 @@ class OpticalCycle(models.Model):
     @api.model
     @tools.ormcache()
     def _optical_shop_ids_with_cycles(self):
-        """Ids of the shops with an active cycle that has steps: an invoice
-        posted in another shop has nothing to enroll nor to stop, and costs no
+        """Ids of the shops with an active cycle that has steps: a sale
+        recorded in another shop has nothing to enroll nor to stop, and costs no
         query. Cached; see _optical_shops_changed()."""
         cycles = (
             self.sudo()
@@ -358,63 +366,95 @@ class OpticalCycle(models.Model):
         return set(Partner.with_context(active_test=False).search(domain).ids)
 
     # ------------------------------------------------------------------ triggers
-    def _optical_invoice_candidates(self, invoices):
-        """Enrollment candidates for posted customer invoices (one SQL query)."""
-        if not invoices or not self:
+    @api.model
+    def _optical_sale_documents(self, document_keys):
+        """The sale documents among ``document_keys`` as the sales ledger has
+        them now (refunds left out): one dict per document and customer with
+        ``document_key, partner_id, company_id, date, kind, move_id,
+        categories, products`` (one SQL query). A document no longer in the
+        ledger (reset, cancelled, deleted) is not returned."""
+        keys = sorted({key for key in document_keys if key})
+        if not keys:
             return []
-        self.env["account.move.line"].flush_model(
-            ["move_id", "optical_category", "product_id", "display_type"]
-        )
-        lines = {
-            move_id: (set(categories or []), set(products or []))
-            for move_id, categories, products in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT move_id,
-                           ARRAY_AGG(DISTINCT optical_category)
-                               FILTER (WHERE optical_category IS NOT NULL),
-                           ARRAY_AGG(DISTINCT product_id)
-                               FILTER (WHERE product_id IS NOT NULL)
-                      FROM account_move_line
-                     WHERE move_id = ANY(%s) AND display_type = 'product'
-                     GROUP BY move_id
-                    """,
-                    invoices.ids,
-                )
+        self.env["optical.sale.line"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT document_key, partner_id, company_id, MIN(date), MIN(kind),
+                       MIN(move_id),
+                       ARRAY_AGG(DISTINCT optical_category)
+                           FILTER (WHERE optical_category IS NOT NULL),
+                       ARRAY_AGG(DISTINCT product_id)
+                           FILTER (WHERE product_id IS NOT NULL)
+                  FROM optical_sale_line
+                 WHERE document_key = ANY(%s) AND NOT is_refund
+                 GROUP BY document_key, partner_id, company_id
+                 ORDER BY MIN(date), document_key, partner_id
+                """,
+                keys,
             )
-        }
+        )
+        columns = (
+            "document_key",
+            "partner_id",
+            "company_id",
+            "date",
+            "kind",
+            "move_id",
+            "categories",
+            "products",
+        )
+        documents = [dict(zip(columns, row, strict=True)) for row in rows]
+        for doc in documents:
+            doc["categories"] = set(doc["categories"] or [])
+            doc["products"] = set(doc["products"] or [])
+        return documents
+
+    def _optical_sale_candidates(self, documents):
+        """Enrollment candidates of these cycles (trigger "sale") for sale
+        documents (see :meth:`_optical_sale_documents`): a document enrolls in
+        a cycle of its shop when it has a line of the cycle's categories and of
+        its products, from the document's date.
+
+        The source of an enrollment is the invoice or receipt for Odoo's
+        account moves (``move_id``); for the other documents (point of sale,
+        another system, the import) it is the customer, with the ledger's
+        ``document_key`` as ``source_key``: one enrollment per cycle, document
+        and customer either way. Purchases that other systems record (import,
+        API) never send a step on a day already past (``skip_past_days``)."""
+        if not documents or not self:
+            return []
         now = fields.Datetime.now()
         candidates = []
-        today_of = {}
         for cycle in self:
             categories = set(cycle.optical_categories.mapped("code"))
             products = set(cycle.product_ids.ids)
-            if cycle.company_id not in today_of:
-                today_of[cycle.company_id] = (
-                    pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
-                )
-            today = today_of[cycle.company_id]
-            for move in invoices:
-                if move.company_id != cycle.company_id or not move.partner_id:
+            today = pytz.utc.localize(now).astimezone(cycle._optical_tz()).date()
+            for doc in documents:
+                if doc["company_id"] != cycle.company_id.id:
                     continue
-                move_categories, move_products = lines.get(move.id, (set(), set()))
-                if categories and not categories & move_categories:
+                if categories and not categories & doc["categories"]:
                     continue
-                if products and not products & move_products:
+                if products and not products & doc["products"]:
                     continue
-                date = move.invoice_date or move.date
+                move_id = doc["move_id"]
                 candidates.append(
                     {
                         "cycle": cycle,
-                        "partner_id": move.partner_id.id,
-                        "source_ref": f"account.move,{move.id}",
-                        "source_key": "",
-                        "move_id": move.id,
-                        "trigger_date": date,
-                        "trigger_at": now if date == today else None,
+                        "partner_id": doc["partner_id"],
+                        "source_ref": f"account.move,{move_id}"
+                        if move_id
+                        else f"res.partner,{doc['partner_id']}",
+                        "source_key": "" if move_id else doc["document_key"],
+                        "move_id": move_id or False,
+                        "document_key": doc["document_key"],
+                        "kind": doc["kind"],
+                        "trigger_date": doc["date"],
+                        "trigger_at": now if doc["date"] == today else None,
                         "watch_categories": ",".join(
-                            sorted(categories & move_categories or move_categories)
+                            sorted(categories & doc["categories"] or doc["categories"])
                         ),
+                        "skip_past_days": doc["kind"] in HISTORY_KINDS,
                     }
                 )
         return candidates
@@ -451,13 +491,12 @@ class OpticalCycle(models.Model):
 
         A date fires ``trigger_days`` before it; dates already inside that
         window on ``first_day`` fire on ``first_day`` (late data is not lost).
-        Only customers of the shop (a posted invoice or an exam there) qualify.
+        Only customers of the shop (a sale or an exam there) qualify.
         """
         self.ensure_one()
         for model in (
             "res.partner",
-            "account.move",
-            "account.move.line",
+            "optical.sale.line",
             "optical.exam",
             "optical.prescription",
         ):
@@ -466,9 +505,9 @@ class OpticalCycle(models.Model):
         low, high = first_day, last_day + lead
         customer_of_shop = SQL(
             """
-            (EXISTS (SELECT 1 FROM account_move m
-                      WHERE m.partner_id = p.id AND m.company_id = %(company)s
-                        AND m.move_type = 'out_invoice' AND m.state = 'posted')
+            (EXISTS (SELECT 1 FROM optical_sale_line s
+                      WHERE s.partner_id = p.id AND s.company_id = %(company)s
+                        AND NOT s.is_refund)
              OR EXISTS (SELECT 1 FROM optical_exam e
                          WHERE e.partner_id = p.id AND e.company_id = %(company)s))
             """,
@@ -482,13 +521,11 @@ class OpticalCycle(models.Model):
                  WHERE p.active
                    AND %(runout)s BETWEEN %(low)s AND %(high)s
                    AND (p.company_id IS NULL OR p.company_id = %(company)s)
-                   AND EXISTS (SELECT 1 FROM account_move_line l
-                                 JOIN account_move m ON m.id = l.move_id
-                                WHERE m.partner_id = p.id
-                                  AND m.company_id = %(company)s
-                                  AND m.move_type = 'out_invoice'
-                                  AND m.state = 'posted'
-                                  AND l.optical_category = 'contact_lens')
+                   AND EXISTS (SELECT 1 FROM optical_sale_line s
+                                WHERE s.partner_id = p.id
+                                  AND s.company_id = %(company)s
+                                  AND s.optical_category = 'contact_lens'
+                                  AND NOT s.is_refund)
                 """,
                 low=low,
                 high=high,

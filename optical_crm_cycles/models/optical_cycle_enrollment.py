@@ -11,7 +11,9 @@ from odoo.tools import SQL
 from .optical_cycle_execution import EXIT_REASONS, REVIVABLE_REASONS
 
 SOURCE_MODELS = [
-    ("account.move", "Invoice"),
+    # invoices and sales receipts; the other sales (point of sale, other systems,
+    # the import) are the customer's, with the sales-ledger document as source_key
+    ("account.move", "Invoice or receipt"),
     ("optical.exam", "Eye exam"),
     ("optical.prescription", "Prescription"),
     ("res.partner", "Customer"),
@@ -20,11 +22,11 @@ SOURCE_MODELS = [
 # count for the re-entry policy; the revivable ones (see optical_cycle_execution)
 # come back when the same document enrolls the same customer again
 VOID_REASONS = REVIVABLE_REASONS + ("invoice_credited",)
-# what resetting an invoice to draft or cancelling it writes
+# what resetting an invoice or receipt to draft or cancelling it writes
 RESET_REASONS = ("invoice_draft", "invoice_cancelled")
 
 # Send-window slots already computed: {(db, company, calendar, write_date, holidays,
-# datetime): (slot, computed_at)}. All invoices posted on a day share the few
+# datetime): (slot, computed_at)}. All sales recorded on a day share the few
 # datetimes their steps fall on, so posting rarely computes a calendar.
 _SLOT_CACHE = {}
 _SLOT_CACHE_TTL = 600
@@ -32,7 +34,7 @@ _SLOT_CACHE_MAX = 50_000
 
 
 class OpticalCycleEnrollment(models.Model):
-    """A customer in a cycle because of one source document (invoice, exam...)."""
+    """A customer in a cycle because of one source document (sale, exam...)."""
 
     _name = "optical.cycle.enrollment"
     _description = "Cycle enrollment"
@@ -64,16 +66,19 @@ class OpticalCycleEnrollment(models.Model):
         string="Source document",
         required=True,
         readonly=True,
-        help="The invoice, eye exam, prescription or customer that started the "
-        "enrollment.",
+        help="The invoice or receipt, eye exam, prescription or customer that "
+        "started the enrollment.",
     )
     source_key = fields.Char(
         readonly=True,
-        help="For date-based triggers, which date (one enrollment per date).",
+        index="btree_not_null",
+        help="Date-based triggers: which date (one enrollment per date). Sales "
+        "that are not invoices or receipts (point of sale, other systems, the "
+        "import): the sale document in the sales ledger.",
     )
     move_id = fields.Many2one(
         "account.move",
-        string="Invoice",
+        string="Invoice or receipt",
         index="btree_not_null",
         ondelete="set null",
         readonly=True,
@@ -117,15 +122,35 @@ class OpticalCycleEnrollment(models.Model):
             """
         )
 
-    @api.depends("source_ref")
+    @api.depends("source_ref", "source_key")
     def _compute_source_display(self):
         labels = dict(self._fields["source_ref"]._description_selection(self.env))
+        # sales without an invoice or receipt: the document's name in the ledger
+        keys = [key for key in self.mapped("source_key") if key]
+        sale_names = (
+            {
+                key: name or key
+                for key, name in self.env["optical.sale.line"]._read_group(
+                    [("document_key", "in", keys)], ["document_key", "document_name"]
+                )
+            }
+            if keys
+            else {}
+        )
         for enrollment in self:
             source = enrollment.source_ref
             if not source:
                 enrollment.source_display = False
             elif source._name == "account.move":
                 enrollment.source_display = source.name
+            elif enrollment.source_key in sale_names:
+                enrollment.source_display = sale_names[enrollment.source_key]
+            elif (
+                enrollment.cycle_id.trigger == "invoice_posted"
+                and enrollment.source_key
+            ):
+                # a sale no longer in the ledger (deleted, cancelled)
+                enrollment.source_display = enrollment.source_key
             else:
                 enrollment.source_display = self.env._(
                     "%(kind)s of %(date)s",
@@ -147,102 +172,7 @@ class OpticalCycleEnrollment(models.Model):
             enrollment.next_scheduled_at = data.get(enrollment.id, False)
 
     # ------------------------------------------------------------------ events
-    @api.model
-    def _optical_on_moves_posted(self, moves):
-        """``account.move._post``: enroll posted customer invoices, stop what a new
-        invoice (bought again) or a credit note (fully credited) ends."""
-        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
-        refunds = moves.filtered(
-            lambda m: m.move_type == "out_refund" and m.reversed_entry_id
-        )
-        if not (invoices or refunds):
-            return
-        # a shop with no active cycle has nothing to enroll nor to stop (the steps
-        # of an archived cycle are cancelled when they fall due)
-        Cycle = self.env["optical.cycle"]
-        if not Cycle._optical_shop_ids_with_cycles() & set(moves.company_id.ids):
-            return
-        active = Cycle.search(
-            [("company_id", "in", moves.company_id.ids), ("step_ids", "!=", False)]
-        )
-        if not active:
-            return
-        if invoices:
-            cycles = active.filtered(
-                lambda c: c.trigger == "invoice_posted"
-                and c.company_id in invoices.company_id
-            )
-            new = []
-            if cycles:
-                result = self._optical_enroll(
-                    cycles._optical_invoice_candidates(invoices)
-                )
-                new = result["enrollments"]
-                # re-posted after a reset: what the new posting no longer enrolls
-                # (another customer, lines that no longer match) says why
-                self._optical_supersede(invoices, cycles, new + result["known"])
-            # bought again: earlier enrollments of these customers may stop
-            self._optical_check_exits(
-                self._optical_pending_ids(
-                    "partner_id", invoices.partner_id.ids, step_level=True, exclude=new
-                )
-            )
-        if refunds:
-            self._optical_check_exits(
-                self._optical_pending_ids("move_id", refunds.reversed_entry_id.ids)
-            )
-
-    @api.model
-    def _optical_on_moves_reset(self, moves, reason):
-        """Invoices reset to draft or cancelled: their pending steps stop."""
-        if not moves:
-            return
-        Execution = self.env["optical.cycle.execution"]
-        enrollments = self.search([("move_id", "in", moves.ids)])
-        if not enrollments:
-            return
-        Execution.flush_model()
-        self.flush_model()
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE optical_cycle_execution x
-                   SET state = 'cancelled', reason = %(reason)s,
-                       write_date = %(now)s, write_uid = %(uid)s
-                 WHERE x.id IN (
-                        SELECT id FROM optical_cycle_execution
-                         WHERE enrollment_id = ANY(%(ids)s)
-                           AND (state = 'scheduled'
-                                OR (state = 'cancelled' AND reason = ANY(%(void)s)))
-                         FOR NO KEY UPDATE SKIP LOCKED)
-                """,
-                reason=reason,
-                now=now,
-                uid=self.env.uid,
-                ids=enrollments.ids,
-                void=list(RESET_REASONS),
-            )
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE optical_cycle_enrollment
-                   SET state = 'stopped', stop_reason = %(reason)s, stop_date = %(now)s,
-                       reentry_once = FALSE, write_date = %(now)s, write_uid = %(uid)s
-                 WHERE id = ANY(%(ids)s)
-                   AND (state = 'running' OR stop_reason = ANY(%(void)s))
-                """,
-                reason=reason,
-                now=now,
-                uid=self.env.uid,
-                ids=enrollments.ids,
-                void=list(RESET_REASONS),
-            )
-        )
-        Execution.invalidate_model()
-        self.invalidate_model()
-
+    # (sales: see optical_cycle_enrollment_source.py)
     @api.model
     def _optical_on_exams_done(self, exams):
         # an exam moved to another customer or another date: what it enrolled
@@ -262,18 +192,18 @@ class OpticalCycleEnrollment(models.Model):
             ]
         self._optical_check_exits(
             self._optical_pending_ids(
-                "partner_id", exams.partner_id.ids, step_level=True, exclude=new
+                SQL("en.partner_id = ANY(%s)", exams.partner_id.ids),
+                step_level=True,
+                exclude=new,
             )
         )
 
     # ------------------------------------------------------------------ exits
     @api.model
-    def _optical_pending_ids(self, field, ids, step_level=False, exclude=()):
-        """Pending executions of the enrollments with ``field`` in ``ids`` (but
-        the enrollments in ``exclude``, e.g. the ones just created)."""
-        if not ids:
-            return []
-        self.flush_model([field, "state"])
+    def _optical_pending_ids(self, where, step_level=False, exclude=()):
+        """Pending executions of the enrollments ``en`` matching ``where`` (SQL),
+        but the enrollments in ``exclude`` (e.g. the ones just created)."""
+        self.flush_model()
         self.env["optical.cycle.execution"].flush_model(["state", "enrollment_id"])
         step_filter = SQL("AND st.skip_if_repurchased") if step_level else SQL()
         return [
@@ -284,11 +214,10 @@ class OpticalCycleEnrollment(models.Model):
                     SELECT x.id FROM optical_cycle_execution x
                       JOIN optical_cycle_enrollment en ON en.id = x.enrollment_id
                       JOIN optical_cycle_step st ON st.id = x.step_id
-                     WHERE en.%s = ANY(%s) AND x.state = 'scheduled'
+                     WHERE %s AND x.state = 'scheduled'
                        AND x.enrollment_id != ALL(%s) %s
                     """,
-                    SQL.identifier(field),
-                    list(ids),
+                    where,
                     [i for i in exclude if i] or [0],
                     step_filter,
                 )
@@ -326,7 +255,8 @@ class OpticalCycleEnrollment(models.Model):
         One enrollment per cycle and source document whatever happens: the unique
         index decides (INSERT ... ON CONFLICT DO NOTHING), so posting twice or two
         transactions posting at once never enroll twice. A source whose steps were
-        cancelled because its invoice went back to draft is re-activated.
+        cancelled because its invoice or receipt went back to draft is
+        re-activated.
 
         :return: ``{"enrollments": ids, "plan": [(cycle_id, step_id, planned_at,
             scheduled_at, state, reason)], "existing": n, "reentry": n}``
@@ -537,8 +467,10 @@ class OpticalCycleEnrollment(models.Model):
         :return: ``[(enrollment_id, candidate, cycle_id, step_id, planned_at,
             scheduled_at, state, reason)]``: ``planned_at`` is the step's date by
             its delay, ``scheduled_at`` the same moved into the shop's send window;
-            a step past by more than the cycle's tolerance is ``skipped``/``late``,
-            a more recent past one goes at the next opening.
+            a step past by more than the cycle's tolerance (or, for a sale
+            another system recorded, on a day already past) is
+            ``skipped``/``late``, a more recent past one goes at the next
+            opening.
         """
         Step = self.env["optical.cycle.step"]
         rows = []
@@ -559,7 +491,11 @@ class OpticalCycleEnrollment(models.Model):
                 if candidate.get("trigger_at")
                 else None
             )
-            tolerance = dt.timedelta(days=cycle.late_tolerance_days)
+            # a step past by more than the cycle's tolerance is late; a sale that
+            # another system recorded (import, API) never sends for a past day
+            cutoff = now - dt.timedelta(days=cycle.late_tolerance_days)
+            if candidate.get("skip_past_days"):
+                cutoff = max(cutoff, self._optical_start_of_day(tz, now))
             previous = None
             for step in steps_of[cycle]:
                 local = step._optical_due_local(
@@ -570,7 +506,7 @@ class OpticalCycleEnrollment(models.Model):
                 )
                 previous = local
                 planned = Step._optical_localize(tz, local)
-                if planned < now - tolerance:
+                if planned < cutoff:
                     rows.append(
                         [
                             enrollment_id,
@@ -605,9 +541,16 @@ class OpticalCycleEnrollment(models.Model):
         return [tuple(row) for row in rows]
 
     @api.model
+    def _optical_start_of_day(self, tz, now):
+        """Start of the local day of ``now`` (naive UTC) in ``tz``, naive UTC."""
+        local = pytz.utc.localize(now).astimezone(tz)
+        start = tz.localize(dt.datetime.combine(local.date(), dt.time()))
+        return start.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
     def _optical_send_slots(self, company, datetimes):
         """``optical.contact.policy._optical_next_send_slots`` with a short-lived
-        memo (steps of a day's invoices share their datetimes), and split so that
+        memo (steps of a day's sales share their datetimes), and split so that
         no call spans more than a few weeks of calendar."""
         calendar = company.sudo()._optical_send_calendar()
         base_key = (

@@ -23,9 +23,9 @@ EXIT_REASONS = [
     ("newer_exam", "Newer eye exam"),
     ("opt_out", "Opted out"),
     ("partner_archived", "Customer archived"),
-    ("invoice_draft", "Invoice reset to draft"),
-    ("invoice_cancelled", "Invoice cancelled"),
-    ("invoice_credited", "Invoice fully credited"),
+    ("invoice_draft", "Invoice or receipt reset to draft"),
+    ("invoice_cancelled", "Invoice or receipt cancelled"),
+    ("invoice_credited", "Sale fully refunded"),
     ("cycle_archived", "Cycle archived"),
     ("customer_changed", "Document moved to another customer"),
     ("document_changed", "Document changed: no longer matches the cycle"),
@@ -37,6 +37,13 @@ REVIVABLE_REASONS = (
     "invoice_cancelled",
     "customer_changed",
     "document_changed",
+)
+# the sales-ledger document (optical.sale.line.document_key) of an enrollment
+# ``en``: invoices and receipts by their move, the other sales by source_key
+# (NULL or no ledger document for the other triggers)
+ENROLLMENT_DOCUMENT_SQL = (
+    "CASE WHEN en.move_id IS NOT NULL THEN 'account.move,' || en.move_id "
+    "ELSE en.source_key END"
 )
 # exits that concern one step (the ones marked "skip if bought again"), the
 # others stop every pending step of the enrollment
@@ -91,7 +98,7 @@ CONCURRENCY_ERRORS = (
 class OpticalCycleExecution(models.Model):
     """One step for one enrollment: scheduled, then sent, skipped, failed or
     cancelled, always with a reason. The target record of the step's mailing, so
-    that a customer enrolled again by a later invoice gets the step again."""
+    that a customer enrolled again by a later sale gets the step again."""
 
     _name = "optical.cycle.execution"
     _description = "Cycle message"
@@ -277,7 +284,14 @@ class OpticalCycleExecution(models.Model):
     @api.model
     def _optical_exit_reasons(self, ids):
         """Exit rules, evaluated in one query: ``{id: (enrollment_id, reason)}`` for
-        the pending executions among ``ids`` that must not go out."""
+        the pending executions among ``ids`` that must not go out.
+
+        Sales are read in the sales ledger (every kind of sale): a sale wholly
+        refunded (:meth:`optical.sale.line._optical_sales_sql`: not a purchase,
+        with refunds) stops its enrollment; a later sale of a watched category
+        stops the steps marked "skip if bought again". An invoice or receipt
+        no longer posted stops its enrollment even if its ledger event was
+        missed (a state written directly)."""
         if not ids:
             return {}
         for model in (
@@ -286,14 +300,25 @@ class OpticalCycleExecution(models.Model):
             "optical.cycle",
             "optical.cycle.step",
             "account.move",
-            "account.move.line",
+            "optical.sale.line",
             "optical.exam",
         ):
             self.env[model].flush_model()
         self.env["res.partner"].flush_model(["active"])
+        partner_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT partner_id FROM optical_cycle_execution "
+                    "WHERE id = ANY(%s)",
+                    list(ids),
+                )
+            )
+        ]
         rows = self.env.execute_query(
             SQL(
                 """
+                WITH sales AS (%(sales)s)
                 SELECT x.id, en.id,
                   CASE
                     WHEN NOT cy.active THEN 'cycle_archived'
@@ -302,27 +327,27 @@ class OpticalCycleExecution(models.Model):
                         THEN 'invoice_draft'
                     WHEN en.move_id IS NOT NULL AND mv.state = 'cancel'
                         THEN 'invoice_cancelled'
-                    WHEN en.move_id IS NOT NULL AND mv.amount_total > 0 AND (
-                            mv.payment_state = 'reversed'
-                            OR (SELECT COALESCE(SUM(r.amount_total), 0)
-                                  FROM account_move r
-                                 WHERE r.reversed_entry_id = mv.id
-                                   AND r.move_type = 'out_refund'
-                                   AND r.state = 'posted')
-                               >= mv.amount_total - 0.005)
+                    WHEN doc.key IS NOT NULL
+                         AND EXISTS (SELECT 1 FROM optical_sale_line r
+                                      WHERE r.origin_key = doc.key AND r.is_refund)
+                         AND EXISTS (SELECT 1 FROM sales s
+                                      WHERE s.origin_key = doc.key
+                                        AND s.partner_id = en.partner_id
+                                        AND s.company_id = en.company_id
+                                        AND NOT s.is_purchase)
                         THEN 'invoice_credited'
                     WHEN st.skip_if_repurchased AND en.watch_categories IS NOT NULL
                          AND EXISTS (
-                            SELECT 1 FROM account_move m2
-                              JOIN account_move_line l2 ON l2.move_id = m2.id
-                             WHERE m2.partner_id = en.partner_id
-                               AND m2.company_id = en.company_id
-                               AND m2.move_type = 'out_invoice' AND m2.state = 'posted'
-                               AND m2.id IS DISTINCT FROM en.move_id
-                               AND (m2.invoice_date > en.trigger_date
-                                    OR (m2.invoice_date = en.trigger_date
-                                        AND (en.move_id IS NULL OR m2.id > en.move_id)))
-                               AND l2.display_type = 'product'
+                            SELECT 1 FROM optical_sale_line l2
+                             WHERE l2.partner_id = en.partner_id
+                               AND l2.company_id = en.company_id
+                               AND NOT l2.is_refund
+                               AND l2.document_key IS DISTINCT FROM doc.key
+                               -- later, or the same day but recorded after it
+                               AND (l2.date > en.trigger_date
+                                    OR (l2.date = en.trigger_date
+                                        AND (doc.first_line IS NULL
+                                             OR l2.id > doc.first_line)))
                                AND l2.optical_category
                                    = ANY(string_to_array(en.watch_categories, ',')))
                         THEN 'repurchased'
@@ -342,9 +367,20 @@ class OpticalCycleExecution(models.Model):
                   JOIN optical_cycle_step st ON st.id = x.step_id
                   JOIN res_partner p ON p.id = x.partner_id
                   LEFT JOIN account_move mv ON mv.id = en.move_id
-                 WHERE x.id = ANY(%s) AND x.state = 'scheduled'
+                 -- the enrollment's sale document and its first line recorded
+                 CROSS JOIN LATERAL (
+                        SELECT d.key,
+                               (SELECT MIN(f.id) FROM optical_sale_line f
+                                 WHERE f.document_key = d.key) AS first_line
+                          FROM (SELECT %(document)s AS key) d
+                       ) doc
+                 WHERE x.id = ANY(%(ids)s) AND x.state = 'scheduled'
                 """,
-                list(ids),
+                sales=self.env["optical.sale.line"]._optical_sales_sql(
+                    partner_ids=partner_ids
+                ),
+                document=SQL(ENROLLMENT_DOCUMENT_SQL),
+                ids=list(ids),
             )
         )
         return {

@@ -298,8 +298,8 @@ class OpticalCycleStep(models.Model):
         """Naive local datetime when the step is due (before the send window).
 
         Steps counted in days or more go out at the cycle's send hour; steps
-        counted in hours are counted from the trigger's moment (posting time for an
-        invoice posted today, else the send hour of the trigger date).
+        counted in hours are counted from the trigger's moment (recording time for
+        a sale recorded on its day, else the send hour of the trigger date).
         """
         self.ensure_one()
         send_time = dt.time(int(hour), int(round((hour % 1) * 60)) % 60)

@@ -8,3 +8,4 @@ from . import test_attribution
 from . import test_document_changes
 from . import test_care_not_dropped
 from . import test_sending_shop
+from . import test_every_sale

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -120,10 +121,18 @@ class CyclesCase(AccountTestInvoicingCommon):
         values.update(vals)
         return cls.Cycle.create(values)
 
-    def invoice(self, partner=None, date=None, product=None, post=True, amount=200.0):
+    def invoice(
+        self,
+        partner=None,
+        date=None,
+        product=None,
+        post=True,
+        amount=200.0,
+        move_type="out_invoice",
+    ):
         move = self.env["account.move"].create(
             {
-                "move_type": "out_invoice",
+                "move_type": move_type,
                 "partner_id": (partner or self.anna).id,
                 "invoice_date": date or fields.Date.context_today(self.env.user),
                 "invoice_line_ids": [
@@ -141,6 +150,35 @@ class CyclesCase(AccountTestInvoicingCommon):
         if post:
             move.action_post()
         return move
+
+    def receipt(self, partner=None, date=None, product=None, post=True, amount=200.0):
+        """A sales receipt (documento commerciale)."""
+        return self.invoice(
+            partner, date, product, post=post, amount=amount, move_type="out_receipt"
+        )
+
+    def purchase(self, partner, when, source="gestionale", document=None, **vals):
+        """A purchase recorded without an Odoo document: by another system
+        (``source``) or by the import (``source="import"``)."""
+        Touchpoint = self.env["optical.touchpoint"]
+        if source == "import":
+            # as the import wizard records it
+            Touchpoint = Touchpoint.with_context(optical_profile_deferred=True)
+        return Touchpoint.create(
+            {
+                "partner_id": partner.id,
+                "datetime": when,
+                "channel": "store",
+                "kind": "purchase",
+                "source": source,
+                "external_ref": str(uuid.uuid4()),
+                "document_ref": document,
+                "product_id": self.glasses.id,
+                "quantity": 1,
+                "amount": 150.0,
+                **vals,
+            }
+        )
 
     def executions(self, cycle=None, partner=None):
         domain = []

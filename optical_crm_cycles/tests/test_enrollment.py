@@ -139,8 +139,11 @@ class TestEnrollment(CyclesCase):
         enrollment = self.Enrollment.search([("cycle_id", "=", cycle.id)])
         # the trigger again (a second _post, a concurrent transaction retried):
         # the unique index absorbs it
-        self.Enrollment._optical_on_moves_posted(move)
-        candidates = cycle._optical_invoice_candidates(move)
+        key = f"account.move,{move.id}"
+        self.Enrollment._optical_follow_sales({key})
+        candidates = cycle._optical_sale_candidates(
+            self.Cycle._optical_sale_documents([key])
+        )
         self.assertEqual(
             self.Enrollment._optical_insert(candidates, fields.Datetime.now()), []
         )

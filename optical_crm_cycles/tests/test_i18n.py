@@ -23,7 +23,7 @@ class TestItalian(TransactionCase):
         triggers = dict(
             self.it_env["optical.cycle"].fields_get(["trigger"])["trigger"]["selection"]
         )
-        self.assertEqual(triggers["invoice_posted"], "Fattura cliente convalidata")
+        self.assertEqual(triggers["exam_done"], "Controllo della vista eseguito")
         with self.assertRaises(ValidationError) as caught:
             step.delay_count = -1
         self.assertIn("il ritardo non può essere negativo", str(caught.exception))

@@ -8,9 +8,14 @@ CHUNK = 1000
 
 
 class OpticalCycleBackfill(models.TransientModel):
-    """Enroll past invoices (or exams) in a cycle, dry run first: a shop starting
+    """Enroll past sales (or exams) in a cycle, dry run first: a shop starting
     today sees how many messages would go at once before flooding old customers
-    (steps past by more than the cycle's tolerance are skipped as late)."""
+    (steps past by more than the cycle's tolerance are skipped as late).
+
+    Sales are read in the sales ledger, every kind: invoices, receipts, point of
+    sale, other systems and the imported history, which only this wizard
+    enrolls; for purchases that other systems recorded (import, API) a step on
+    a day already past is always skipped as late."""
 
     _name = "optical.cycle.backfill"
     _description = "Enroll past documents in a cycle"
@@ -49,24 +54,25 @@ class OpticalCycleBackfill(models.TransientModel):
                 )
 
     def _optical_documents(self):
-        """Posted customer invoices (or exams) of the cycle's shop in the period,
-        in chronological order."""
+        """Sale documents (sales-ledger keys, refunds left out) or exams of the
+        cycle's shop in the period, in chronological order."""
         self.ensure_one()
         cycle = self.cycle_id
         if cycle.trigger == "invoice_posted":
-            self.env["account.move"].flush_model()
+            self.env["optical.sale.line"].flush_model()
             query = SQL(
                 """
-                SELECT id FROM account_move
-                 WHERE company_id = %s AND move_type = 'out_invoice'
-                   AND state = 'posted' AND invoice_date BETWEEN %s AND %s
-                 ORDER BY invoice_date, id
+                SELECT document_key FROM optical_sale_line
+                 WHERE company_id = %s AND NOT is_refund
+                   AND date BETWEEN %s AND %s
+                 GROUP BY document_key
+                 ORDER BY MIN(date), MIN(id)
                 """,
                 cycle.company_id.id,
                 self.date_from,
                 self.date_to,
             )
-            model = "account.move"
+            model = "optical.sale.line"
         elif cycle.trigger == "exam_done":
             self.env["optical.exam"].flush_model()
             state = (
@@ -89,18 +95,17 @@ class OpticalCycleBackfill(models.TransientModel):
         else:
             raise UserError(
                 self.env._(
-                    "Only invoice and eye-exam cycles can enroll past documents: "
+                    "Only sale and eye-exam cycles can enroll past documents: "
                     "date-based cycles enroll customers every day by themselves."
                 )
             )
         return model, [row[0] for row in self.env.execute_query(query)]
 
     def _optical_candidates(self, model, ids):
-        records = self.env[model].sudo().browse(ids)
         cycle = self.cycle_id.sudo()
-        if model == "account.move":
-            return cycle._optical_invoice_candidates(records)
-        return cycle._optical_exam_candidates(records)
+        if model == "optical.sale.line":
+            return cycle._optical_sale_candidates(cycle._optical_sale_documents(ids))
+        return cycle._optical_exam_candidates(self.env[model].sudo().browse(ids))
 
     def _optical_run(self, dry_run):
         self.ensure_one()
