@@ -261,7 +261,8 @@ class OpticalCampaign(models.Model):
     revenue = fields.Monetary(
         readonly=True,
         copy=False,
-        help="Untaxed customer invoices (less credit notes) posted within the "
+        help="Untaxed sales of any kind (invoices, sales receipts, point of sale, "
+        "purchases from other systems), less refunds, made within the "
         "attribution window after the message, last touch.",
     )
     control_count = fields.Integer(string="Control group", readonly=True, copy=False)
@@ -1687,7 +1688,7 @@ class OpticalCampaign(models.Model):
 
     @api.model
     def _cron_refresh_results(self):
-        """Results move after sending (deliveries, clicks, invoices): refresh the
+        """Results move after sending (deliveries, clicks, sales): refresh the
         campaigns still inside their attribution window."""
         today = fields.Date.context_today(self)
         campaigns = self.sudo().search([("state", "in", ("running", "done"))])

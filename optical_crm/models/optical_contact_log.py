@@ -67,75 +67,91 @@ class OpticalContactLog(models.Model):
         res_model=None,
         res_ids=None,
     ):
-        """The attribution rule, in one place: posted customer invoices with the
-        marketing message they are attributed to.
+        """The attribution rule, in one place: the purchases of the sales ledger
+        with the marketing message they are attributed to.
 
-        An ``out_invoice`` of a customer is attributed to the *latest* marketing
-        message (last touch) that the same shop sent to the same customer with
-        ``invoice_date`` from the message's day to the shop's attribution window
-        (``res.company.optical_attribution_days``) later; an invoice dated the day
-        of the message counts only if it was created after the message. Control-group
-        rows compete like messages, so that their "conversions" are what would have
-        happened anyway. The amount is untaxed in the shop's currency, less the
-        posted credit notes reversing the invoice. Campaign results, cycle step
-        results and the value dashboard all read this query.
+        A purchase (a sale not wholly refunded, of any kind: invoice, sales
+        receipt, point of sale order, purchase imported or sent by another system;
+        see ``optical.sale.line._optical_sales_sql``) of a customer is attributed
+        to the *latest* marketing message (last touch) that the same shop sent to
+        the same customer with the sale dated from the message's day to the shop's
+        attribution window (``res.company.optical_attribution_days``) later; a sale
+        dated the day of the message counts only if it was made after the message
+        (the creation of its invoice or receipt; for other sales, the time it came
+        into the ledger). Control-group rows compete like messages, so that their
+        "conversions" are what would have happened anyway. The amount is untaxed in
+        the shop's currency, less the refunds reversing the sale. Campaign results,
+        cycle step results and the value dashboard all read this query.
 
-        Restrict with ``company_ids`` and ``invoice_date`` bounds (dashboard), or
-        with the messages of ``res_model``/``res_ids`` (campaigns, cycle steps):
-        then only the invoices of their customers are looked at, but the last touch
-        is still chosen among all the messages.
+        Restrict with ``company_ids`` and sale date bounds (dashboard), or with the
+        messages of ``res_model``/``res_ids`` (campaigns, cycle steps): then only
+        the sales of their customers are looked at, but the last touch is still
+        chosen among all the messages.
 
-        Columns: ``move_id, partner_id, company_id, invoice_date, amount, log_id,
+        Columns: ``origin_key`` (the sale), ``move_id`` (its invoice or receipt,
+        if it is one), ``partner_id, company_id, sale_date, amount, log_id,
         res_model, res_id, is_control``.
         """
-        where = [SQL("mv.state = 'posted'"), SQL("mv.move_type = 'out_invoice'")]
-        if company_ids is not None:
-            where.append(SQL("mv.company_id = ANY(%s)", list(company_ids)))
+        lines = []
+        where = [SQL("sa.is_purchase")]
         if date_from:
-            where.append(SQL("mv.invoice_date >= %s", date_from))
+            lines.append(SQL("s.sale_date >= %s", date_from))
+            where.append(SQL("sa.sale_date >= %s", date_from))
         if date_to:
-            where.append(SQL("mv.invoice_date <= %s", date_to))
+            lines.append(SQL("s.sale_date <= %s", date_to))
+            where.append(SQL("sa.sale_date <= %s", date_to))
         if res_model:
-            where.append(
+            messages = SQL(
+                "SELECT m.partner_id, m.company_id, m.datetime"
+                " FROM optical_contact_log m"
+                " WHERE m.res_model = %s AND m.res_id = ANY(%s)",
+                res_model,
+                list(res_ids or []),
+            )
+            lines.append(
                 SQL(
-                    """(mv.partner_id, mv.company_id) IN (
-                        SELECT m.partner_id, m.company_id FROM optical_contact_log m
-                         WHERE m.res_model = %(model)s AND m.res_id = ANY(%(ids)s))
-                       AND mv.invoice_date >= (
-                        SELECT MIN(m.datetime)::date FROM optical_contact_log m
-                         WHERE m.res_model = %(model)s AND m.res_id = ANY(%(ids)s))""",
-                    model=res_model,
-                    ids=list(res_ids or []),
+                    "(s.partner_id, s.company_id) IN"
+                    " (SELECT partner_id, company_id FROM (%s) msg)",
+                    messages,
                 )
             )
+            where.append(
+                SQL(
+                    "sa.sale_date >= (SELECT MIN(datetime)::date FROM (%s) msg)",
+                    messages,
+                )
+            )
+        sales = self.env["optical.sale.line"]._optical_sales_sql(
+            company_ids, where=SQL(" AND ").join(lines) if lines else None
+        )
         return SQL(
             """
-            SELECT mv.id AS move_id, mv.partner_id, mv.company_id, mv.invoice_date,
-                   mv.amount_untaxed_signed + COALESCE((
-                       SELECT SUM(rv.amount_untaxed_signed) FROM account_move rv
-                        WHERE rv.reversed_entry_id = mv.id AND rv.state = 'posted'
-                          AND rv.move_type = 'out_refund'), 0) AS amount,
+            SELECT sa.origin_key, sa.move_id, sa.partner_id, sa.company_id,
+                   sa.sale_date, sa.amount,
                    touch.id AS log_id, touch.res_model, touch.res_id,
                    touch.is_control
-              FROM account_move mv
-              JOIN res_company co ON co.id = mv.company_id
+              FROM (%(sales)s) sa
+              JOIN res_company co ON co.id = sa.company_id
+              LEFT JOIN account_move mv ON mv.id = sa.move_id
              CROSS JOIN LATERAL (
                     SELECT lg.id, lg.res_model, lg.res_id, lg.is_control
                       FROM optical_contact_log lg
-                     WHERE lg.partner_id = mv.partner_id
-                       AND lg.company_id = mv.company_id
+                     WHERE lg.partner_id = sa.partner_id
+                       AND lg.company_id = sa.company_id
                        AND lg.purpose = 'marketing'
-                       AND lg.datetime >= mv.invoice_date
+                       AND lg.datetime >= sa.sale_date
                            - COALESCE(co.optical_attribution_days, 30)
-                       AND lg.datetime < mv.invoice_date + 1
-                       AND (lg.datetime < mv.invoice_date
-                            OR lg.datetime < mv.create_date)
+                       AND lg.datetime < sa.sale_date + 1
+                       AND (lg.datetime < sa.sale_date
+                            OR lg.datetime < COALESCE(mv.create_date,
+                                                      sa.recorded_at))
                      ORDER BY lg.datetime DESC, lg.id DESC
                      LIMIT 1
                    ) touch
-             WHERE %s
+             WHERE %(where)s
             """,
-            SQL(" AND ").join(where),
+            sales=sales,
+            where=SQL(" AND ").join(where),
         )
 
     @api.model
@@ -162,14 +178,16 @@ class OpticalContactLog(models.Model):
         }
         if not res_ids:
             return result
-        self.env["account.move"].flush_model()
+        self.env["optical.sale.line"].flush_model()
+        self.env["account.move"].flush_model(["create_date"])
         self.env["res.company"].flush_model(["optical_attribution_days"])
         self.flush_model()
         query = SQL(
             """
             WITH att AS (%(attributed)s)
             SELECT msg.res_id, msg.is_control, COUNT(DISTINCT msg.partner_id),
-                   COUNT(DISTINCT msg.partner_id) FILTER (WHERE t.move_id IS NOT NULL),
+                   COUNT(DISTINCT msg.partner_id)
+                       FILTER (WHERE t.origin_key IS NOT NULL),
                    COALESCE(SUM(t.amount), 0)
               FROM optical_contact_log msg
               LEFT JOIN att t ON t.log_id = msg.id

@@ -6,8 +6,8 @@ from .optical_consent import CONSENT_PURPOSES
 from .optical_touchpoint import TOUCHPOINT_CHANNELS, TOUCHPOINT_KINDS
 
 TIMELINE_KINDS = [
-    ("invoice", "Purchase"),
-    ("credit_note", "Credit note"),
+    ("sale", "Purchase"),
+    ("refund", "Refund"),
     ("exam", "Eye exam"),
     ("prescription", "Prescription"),
     ("message", "Message sent"),
@@ -38,18 +38,20 @@ TIMELINE_ORIGINS = [
     ("other", "Other"),
 ]
 # models whose documents have their own timeline rows: touchpoints recorded for them
-# are the same event
+# are the same event (so are the documents of every source of the sales ledger)
 DOCUMENT_MODELS = ("account.move", "optical.exam", "optical.prescription")
 
 
 class OpticalCustomerTimeline(models.Model):
     """Everything that happened with a customer, newest first, from every source.
 
-    A read-only SQL view (``UNION ALL`` of invoices and credit notes, eye exams,
-    prescriptions, messages with their mailing-trace outcome, link clicks,
-    touchpoints and consents). Record rules keep the shops apart and hide eye exams
-    and prescriptions (``is_health``, also eye exams recorded as touchpoints) from
-    users who are not optometrists.
+    A read-only SQL view (``UNION ALL`` of the sales ledger, one row per sale
+    document of any kind: invoice, sales receipt, credit note, point of sale
+    order, imported purchase, purchase from another system; eye exams,
+    prescriptions, messages with their mailing-trace outcome, link clicks, the
+    other touchpoints and consents). Record rules keep the shops apart and hide
+    eye exams and prescriptions (``is_health``, also eye exams recorded as
+    touchpoints) from users who are not optometrists.
     """
 
     _name = "optical.customer.timeline"
@@ -61,14 +63,17 @@ class OpticalCustomerTimeline(models.Model):
     _order = "datetime desc, id desc"
     _rec_name = "kind"
     _depends = {
-        "account.move": [
-            "state",
-            "move_type",
-            "commercial_partner_id",
+        "optical.sale.line": [
+            "document_key",
+            "document_name",
+            "kind",
+            "res_model",
+            "res_id",
+            "partner_id",
             "company_id",
-            "invoice_date",
-            "name",
-            "amount_untaxed_signed",
+            "date",
+            "amount",
+            "is_refund",
         ],
         "optical.exam": ["partner_id", "company_id", "date"],
         "optical.prescription": ["partner_id", "company_id", "date"],
@@ -117,6 +122,13 @@ class OpticalCustomerTimeline(models.Model):
     kind = fields.Selection(TIMELINE_KINDS, string="Event", readonly=True)
     channel = fields.Selection(TOUCHPOINT_CHANNELS, readonly=True)
     touchpoint_kind = fields.Selection(TOUCHPOINT_KINDS, readonly=True)
+    sale_kind = fields.Selection(
+        selection="_selection_sale_kind",
+        string="Sale document",
+        readonly=True,
+        help="Purchases and refunds: the kind of document (invoice, sales receipt, "
+        "credit note, point of sale order, imported purchase...).",
+    )
     purpose = fields.Selection(CONSENT_PURPOSES, readonly=True)
     origin = fields.Selection(
         TIMELINE_ORIGINS,
@@ -126,7 +138,7 @@ class OpticalCustomerTimeline(models.Model):
     summary = fields.Char(string="Details", readonly=True)
     outcome = fields.Selection(TIMELINE_OUTCOMES, readonly=True)
     amount = fields.Monetary(
-        readonly=True, help="Untaxed, in the shop's currency; credit notes negative."
+        readonly=True, help="Untaxed, in the shop's currency; refunds negative."
     )
     is_health = fields.Boolean(
         string="Health data",
@@ -138,35 +150,52 @@ class OpticalCustomerTimeline(models.Model):
         string="Document", model_field="res_model", readonly=True
     )
 
+    def _selection_sale_kind(self):
+        # the sales ledger's kinds, with those the addons add (point of sale)
+        return (
+            self.env["optical.sale.line"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )
+
     @property
     def _table_query(self):
+        # touchpoints standing for a document of their own (an invoice, an exam,
+        # a point of sale order...) or that are themselves a sale in the ledger
+        # (imported purchases, purchases from other systems) are not repeated
+        documents = set(DOCUMENT_MODELS)
+        documents |= set(self.env["optical.sale.line"]._optical_ledger_sources())
+        documents.discard(self.env["optical.touchpoint"]._name)
         return SQL(
             """
-            SELECT mv.id::bigint * 10 + 1 AS id, mv.commercial_partner_id AS partner_id,
-                   mv.company_id, mv.invoice_date::timestamp AS datetime,
-                   mv.invoice_date AS date,
-                   CASE WHEN mv.move_type = 'out_invoice' THEN 'invoice'
-                        ELSE 'credit_note' END AS kind,
-                   'store' AS channel, NULL AS touchpoint_kind, NULL AS purpose,
-                   NULL AS origin, mv.name AS summary, NULL AS outcome,
-                   mv.amount_untaxed_signed AS amount, FALSE AS is_health,
-                   'account.move' AS res_model, mv.id AS res_id
-              FROM account_move mv
-             WHERE mv.state = 'posted' AND mv.move_type IN ('out_invoice', 'out_refund')
-               AND mv.commercial_partner_id IS NOT NULL
+            SELECT MIN(sl.id)::bigint * 10 + 1 AS id, sl.partner_id, sl.company_id,
+                   COALESCE(MIN(stp.datetime), MIN(sl.date)::timestamp) AS datetime,
+                   MIN(sl.date) AS date,
+                   CASE WHEN BOOL_AND(sl.is_refund) THEN 'refund'
+                        ELSE 'sale' END AS kind,
+                   COALESCE(MIN(stp.channel), 'store') AS channel,
+                   NULL AS touchpoint_kind, MIN(sl.kind) AS sale_kind,
+                   NULL AS purpose, NULL AS origin, MIN(sl.document_name) AS summary,
+                   NULL AS outcome, SUM(sl.amount) AS amount, FALSE AS is_health,
+                   MIN(sl.res_model) AS res_model, MIN(sl.res_id) AS res_id
+              FROM optical_sale_line sl
+              LEFT JOIN optical_touchpoint stp
+                ON sl.res_model = 'optical.touchpoint' AND stp.id = sl.res_id
+             GROUP BY sl.document_key, sl.partner_id, sl.company_id
             UNION ALL
             SELECT ex.id::bigint * 10 + 2, ex.partner_id, ex.company_id,
                    ex.date::timestamp, ex.date, 'exam', 'store', NULL, NULL, NULL,
-                   NULL, NULL, NULL, TRUE, 'optical.exam', ex.id
+                   NULL, NULL, NULL, NULL, TRUE, 'optical.exam', ex.id
               FROM optical_exam ex
             UNION ALL
             SELECT rx.id::bigint * 10 + 3, rx.partner_id, rx.company_id,
                    rx.date::timestamp, rx.date, 'prescription', 'store', NULL, NULL,
-                   NULL, NULL, NULL, NULL, TRUE, 'optical.prescription', rx.id
+                   NULL, NULL, NULL, NULL, NULL, TRUE, 'optical.prescription',
+                   rx.id
               FROM optical_prescription rx
             UNION ALL
             SELECT lg.id::bigint * 10 + 4, lg.partner_id, lg.company_id, lg.datetime,
-                   lg.datetime::date, 'message', lg.channel, NULL, lg.purpose,
+                   lg.datetime::date, 'message', lg.channel, NULL, NULL, lg.purpose,
                    %(origin)s, mm.subject, COALESCE(tr.trace_status, 'logged'), NULL,
                    FALSE, lg.res_model, lg.res_id
               FROM optical_contact_log lg
@@ -177,8 +206,8 @@ class OpticalCustomerTimeline(models.Model):
             UNION ALL
             SELECT ck.id::bigint * 10 + 5, lg.partner_id, lg.company_id,
                    ck.create_date, ck.create_date::date, 'click', lg.channel, NULL,
-                   lg.purpose, %(origin)s, lt.url, NULL, NULL, FALSE, 'link.tracker',
-                   lt.id
+                   NULL, lg.purpose, %(origin)s, lt.url, NULL, NULL, FALSE,
+                   'link.tracker', lt.id
               FROM optical_contact_log lg
               JOIN link_tracker_click ck ON ck.mailing_trace_id = lg.mailing_trace_id
               JOIN link_tracker lt ON lt.id = ck.link_id
@@ -186,12 +215,16 @@ class OpticalCustomerTimeline(models.Model):
             UNION ALL
             SELECT tp.id::bigint * 10 + 6, tp.partner_id, tp.company_id, tp.datetime,
                    tp.datetime::date, 'touchpoint', tp.channel, tp.kind, NULL, NULL,
-                   tp.summary, NULL, NULL, tp.kind = 'exam', tp.res_model, tp.res_id
+                   NULL, tp.summary, NULL, NULL, tp.kind = 'exam', tp.res_model,
+                   tp.res_id
               FROM optical_touchpoint tp
-             WHERE tp.res_model IS NULL OR tp.res_model NOT IN %(documents)s
+             WHERE (tp.res_model IS NULL OR tp.res_model NOT IN %(documents)s)
+               AND NOT EXISTS (
+                   SELECT 1 FROM optical_sale_line tsl
+                    WHERE tsl.res_model = 'optical.touchpoint' AND tsl.res_id = tp.id)
             UNION ALL
             SELECT co.id::bigint * 10 + 7, co.partner_id, co.company_id, co.date,
-                   co.date::date, 'consent', co.channel, NULL, co.purpose, NULL,
+                   co.date::date, 'consent', co.channel, NULL, NULL, co.purpose, NULL,
                    co.note, CASE WHEN co.granted THEN 'granted' ELSE 'revoked' END,
                    NULL, FALSE, 'optical.consent', co.id
               FROM optical_consent co
@@ -200,7 +233,7 @@ class OpticalCustomerTimeline(models.Model):
                 "CASE lg.res_model WHEN 'optical.campaign' THEN 'campaign' "
                 "WHEN 'optical.cycle.step' THEN 'cycle' ELSE 'other' END"
             ),
-            documents=DOCUMENT_MODELS,
+            documents=tuple(sorted(documents)),
         )
 
     @api.model
@@ -224,7 +257,7 @@ class OpticalCustomerTimeline(models.Model):
         }
 
     def action_open_document(self):
-        """Open the invoice, exam, consent... the row stands for."""
+        """Open the invoice, receipt, exam, consent... the row stands for."""
         self.ensure_one()
         if not self.res_model or self.res_model not in self.env or not self.res_id:
             raise UserError(self.env._("This event has no document in Odoo to open."))

@@ -3,18 +3,24 @@
 Definitions (the single place where they live; the dashboard, the recall lists and
 the timeline build on them):
 
-* **Sale documents**: posted customer invoices (``out_invoice``) and credit notes
-  (``out_refund``) of the shop, grouped on the invoice's commercial partner (the
-  customer, not the delivery contact).
-* **Amounts** are ``amount_untaxed_signed``: untaxed (VAT is collected for the State,
-  it is not the shop's revenue; campaign attribution uses the same amount), signed
-  (credit notes negative) and in the **company currency** at the invoice's rate, so
-  that invoices in other currencies add up.
-* **LTV**: the sum of those amounts, invoices less credit notes.
-* **Purchase**: a posted invoice whose amount, less the posted credit notes that
-  reverse it (``reversed_entry_id``), is still positive: a fully credited invoice
-  is no purchase. Purchases on the same day are one purchase (a visit: frame and
-  lenses are often invoiced apart). **Purchase count** counts those days.
+* **Sales**: the shop's rows of the sales ledger (``optical.sale.line``), whatever
+  the document: posted customer invoices and sales receipts, point of sale orders,
+  purchases imported or sent by other systems, and their refunds (credit notes,
+  refunded orders), on the document's customer (the commercial partner, not the
+  delivery contact). A **sale** is a document with the refunds that reverse it
+  (``optical.sale.line._optical_sales_sql``), dated on the document's date; a
+  refund without known origin is a sale of its own, negative.
+* **Amounts** are the ledger's: untaxed (VAT is collected for the State, it is not
+  the shop's revenue; campaign attribution uses the same amount), signed (refunds
+  negative) and in the **company currency** (at the invoice's rate for invoices in
+  other currencies), so that they add up.
+* **LTV**: the sum of those amounts, sales less refunds.
+* **Purchase**: a sale whose amount, less the refunds that reverse it, is still
+  positive: a wholly refunded sale is no purchase. Purchases on the same day are
+  one purchase (a visit: frame and lenses are often invoiced apart, a receipt and
+  an invoice may come from the same visit). **Purchase count** counts those days.
+* **Sale documents** and **refunds**: how many documents of each the customer has
+  in the shop (a document wholly made of refund lines is a refund).
 * **Average ticket** = LTV / purchase count; **average interval** = days between the
   first and the last purchase / (purchase count - 1).
 * **R/F/M scores** (1-5, quintiles within the shop, among its customers with at
@@ -25,7 +31,7 @@ the timeline build on them):
   different quintiles).
 * **Segment**, the first rule that matches (``today`` = day of the refresh):
 
-  ``no_purchase``  no purchase (only credit notes or zero invoices);
+  ``no_purchase``  no purchase (only refunds, or sales wholly refunded);
   ``lapsed``       no purchase in the last 18 months;
   ``at_risk``      last purchase 12 to 18 months ago (lapses within 6 months);
   ``new``          first purchase in the last 12 months;
@@ -34,15 +40,18 @@ the timeline build on them):
   ``regular``      everybody else.
 * **Forecast per optical category** (from the customer's own history in the shop):
   next purchase = last purchase of the category + average interval between the
-  purchase days of that category (needs two of them); contact lenses use the run-out
+  purchase days of that category (needs two of them; the categories of a sale are
+  those of its ledger lines, refunds left aside); contact lenses use the run-out
   date of the customer's lenses (``res.partner.optical_cl_runout_date``) when known.
   The customer's **next purchase** is the earliest forecast (it may be overdue).
 
 Refresh: :meth:`_optical_refresh_value` (set-based SQL, ``INSERT ... ON CONFLICT``)
 for everything (nightly scheduled action, one company at a time) or for given
-customers: those whose sale documents were written lately (invoice posted, reset to
-draft, cancelled or credited), by a scheduled action every few minutes, so that
-posting never waits for it (and needs no hook: the write date says who changed).
+customers: those whose sales changed lately (a sale recorded, reset to draft,
+cancelled or refunded, an imported purchase corrected: see
+``optical.sale.line._optical_changed_partners``), by a scheduled action every few
+minutes, so that recording a sale never waits for it (and needs no hook: the write
+dates say who changed).
 """
 
 import threading
@@ -104,15 +113,24 @@ class OpticalCustomerValue(models.Model):
     ltv = fields.Monetary(
         string="Lifetime value",
         readonly=True,
-        help="Posted invoices less credit notes, untaxed, in the shop's currency.",
+        help="Sales less refunds (invoices, sales receipts, point of sale, imported "
+        "purchases and purchases from other systems), untaxed, in the shop's "
+        "currency.",
     )
     purchase_count = fields.Integer(
         string="Purchases",
         readonly=True,
-        help="Days with at least one invoice that was not fully credited.",
+        help="Days with at least one sale that was not wholly refunded.",
     )
-    invoice_count = fields.Integer(string="Invoices", readonly=True)
-    refund_count = fields.Integer(string="Credit notes", readonly=True)
+    invoice_count = fields.Integer(
+        string="Sale documents",
+        readonly=True,
+        help="Invoices, sales receipts, point of sale orders and purchases "
+        "recorded without document.",
+    )
+    refund_count = fields.Integer(
+        string="Refunds", readonly=True, help="Credit notes and other refunds."
+    )
     avg_ticket = fields.Monetary(
         string="Average ticket",
         readonly=True,
@@ -152,7 +170,7 @@ class OpticalCustomerValue(models.Model):
         help="Champions: R, F and M at least 4. Loyal: frequency at least 4. "
         "New: first purchase in the last 12 months. At risk: last purchase 12 to "
         "18 months ago. Lapsed: no purchase in 18 months. No purchase: only "
-        "credit notes. Regular: the others.",
+        "refunds. Regular: the others.",
     )
     next_purchase_date = fields.Date(
         string="Next purchase (forecast)",
@@ -186,12 +204,6 @@ class OpticalCustomerValue(models.Model):
                     SQL.identifier(column),
                 )
             )
-        # sale documents of one customer (incremental refresh, timeline)
-        cr.execute(
-            "CREATE INDEX IF NOT EXISTS optical_account_move_sale_customer_idx "
-            "ON account_move (commercial_partner_id, company_id, invoice_date) "
-            "WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
-        )
 
     # ------------------------------------------------------------------ actions
     def action_open_partner(self):
@@ -200,51 +212,33 @@ class OpticalCustomerValue(models.Model):
 
     # ------------------------------------------------------------------ SQL
     @api.model
-    def _optical_sale_documents_sql(
-        self, company_ids=None, partner_ids=None, date_from=None, date_to=None
-    ):
-        """Posted customer invoices and credit notes, one row per document:
-        ``id, partner_id`` (commercial partner), ``company_id, move_type,
-        invoice_date, amount`` (untaxed, signed, company currency) and
-        ``is_purchase`` (an invoice not wholly credited by the credit notes that
-        reverse it, whatever their date). Optionally restricted to shops, customers
-        and invoice dates."""
-        scope = [
-            SQL("mv.state = 'posted'"),
-            SQL("mv.move_type IN ('out_invoice', 'out_refund')"),
-            SQL("mv.commercial_partner_id IS NOT NULL"),
-        ]
+    def _optical_lines_scope(self, company_ids=None, partner_ids=None):
+        """The condition on the ledger lines ``s`` of these shops and customers."""
+        scope = [SQL("TRUE")]
         if company_ids is not None:
-            scope.append(SQL("mv.company_id = ANY(%s)", list(company_ids)))
+            scope.append(SQL("s.company_id = ANY(%s)", list(company_ids)))
         if partner_ids is not None:
-            scope.append(SQL("mv.commercial_partner_id = ANY(%s)", list(partner_ids)))
-        where = SQL(" AND ").join(scope)
-        dates = [SQL("TRUE")]
-        if date_from:
-            dates.append(SQL("mv.invoice_date >= %s", date_from))
-        if date_to:
-            dates.append(SQL("mv.invoice_date <= %s", date_to))
+            scope.append(SQL("s.partner_id = ANY(%s)", list(partner_ids)))
+        return SQL(" AND ").join(scope)
+
+    @api.model
+    def _optical_category_days_sql(self, sales, company_ids=None, partner_ids=None):
+        """``partner_id, company_id, optical_category, sale_date``: the days each
+        customer bought each optical category (the lines, refunds aside, of the
+        ``sales`` that are purchases)."""
         return SQL(
             """
-            SELECT mv.id, mv.commercial_partner_id AS partner_id, mv.company_id,
-                   mv.move_type, mv.invoice_date,
-                   mv.amount_untaxed_signed AS amount,
-                   mv.move_type = 'out_invoice'
-                   AND mv.amount_untaxed_signed + COALESCE(cn.amount, 0) > 0
-                       AS is_purchase
-              FROM account_move mv
-              LEFT JOIN (
-                    SELECT mv.reversed_entry_id AS move_id,
-                           SUM(mv.amount_untaxed_signed) AS amount
-                      FROM account_move mv
-                     WHERE %(where)s AND mv.move_type = 'out_refund'
-                       AND mv.reversed_entry_id IS NOT NULL
-                     GROUP BY mv.reversed_entry_id
-                   ) cn ON cn.move_id = mv.id
-             WHERE %(where)s AND %(dates)s
+            SELECT s.partner_id, s.company_id, s.optical_category, s.sale_date
+              FROM optical_sale_line s
+              JOIN (%(sales)s) sa
+                ON sa.partner_id = s.partner_id AND sa.company_id = s.company_id
+               AND sa.origin_key = s.origin_key
+             WHERE %(scope)s AND sa.is_purchase AND NOT s.is_refund
+               AND s.optical_category IS NOT NULL
+             GROUP BY s.partner_id, s.company_id, s.optical_category, s.sale_date
             """,
-            where=where,
-            dates=SQL(" AND ").join(dates),
+            sales=sales,
+            scope=self._optical_lines_scope(company_ids, partner_ids),
         )
 
     @api.model
@@ -253,7 +247,7 @@ class OpticalCustomerValue(models.Model):
 
         Without arguments: every customer of every shop. With ``company_ids``: the
         shops' customers (nightly, one shop at a time). With ``partner_ids``: those
-        customers, in every shop or in ``company_ids`` (incremental, after invoice
+        customers, in every shop or in ``company_ids`` (incremental, after sales
         events): their scores are placed among the shop's stored figures, the other
         customers' scores move at the next full refresh.
         """
@@ -265,26 +259,17 @@ class OpticalCustomerValue(models.Model):
             company_ids = list(company_ids)
             if not company_ids:
                 return
-        self.env["account.move"].flush_model(
-            [
-                "state",
-                "move_type",
-                "commercial_partner_id",
-                "company_id",
-                "invoice_date",
-                "amount_untaxed_signed",
-                "reversed_entry_id",
-            ]
-        )
-        self.env["account.move.line"].flush_model(
-            ["move_id", "display_type", "optical_category"]
-        )
+        self.env["optical.sale.line"].flush_model()
         self.env["res.partner"].flush_model(["optical_cl_runout_date"])
         self.flush_model()
         self.env["optical.customer.forecast"].flush_model()
 
         today = fields.Date.context_today(self)
-        docs = self._optical_sale_documents_sql(company_ids, partner_ids)
+        sales = self.env["optical.sale.line"]._optical_sales_sql(
+            company_ids, partner_ids
+        )
+        lines = self._optical_lines_scope(company_ids, partner_ids)
+        category_days = self._optical_category_days_sql(sales, company_ids, partner_ids)
         scope = []
         if company_ids is not None:
             scope.append(SQL("company_id = ANY(%s)", company_ids))
@@ -293,7 +278,7 @@ class OpticalCustomerValue(models.Model):
         scope = SQL(" AND ").join(scope) if scope else SQL("TRUE")
         full = partner_ids is None
         cr = self.env.cr
-        cr.execute(self._optical_upsert_values_sql(docs))
+        cr.execute(self._optical_upsert_values_sql(sales, lines))
         if full:
             # whole shops were (re)written: fresh statistics keep the next
             # statements on hash joins instead of nested loops over stale estimates
@@ -302,7 +287,7 @@ class OpticalCustomerValue(models.Model):
             SQL(
                 """
                 WITH keep AS MATERIALIZED (
-                    SELECT DISTINCT partner_id, company_id FROM (%(docs)s) d
+                    SELECT DISTINCT partner_id, company_id FROM (%(sales)s) sa
                 )
                 DELETE FROM optical_customer_value v
                  WHERE %(scope)s
@@ -311,21 +296,18 @@ class OpticalCustomerValue(models.Model):
                                       AND keep.company_id = v.company_id)
                 """,
                 scope=scope,
-                docs=docs,
+                sales=sales,
             )
         )
-        cr.execute(self._optical_upsert_forecasts_sql(docs))
+        cr.execute(self._optical_upsert_forecasts_sql(category_days))
         if full:
             cr.execute("ANALYZE optical_customer_forecast")
         cr.execute(
             SQL(
                 """
                 WITH keep AS MATERIALIZED (
-                    SELECT DISTINCT d.partner_id, d.company_id, l.optical_category
-                      FROM (%(docs)s) d
-                      JOIN account_move_line l ON l.move_id = d.id
-                     WHERE d.is_purchase AND l.display_type = 'product'
-                       AND l.optical_category IS NOT NULL
+                    SELECT DISTINCT partner_id, company_id, optical_category
+                      FROM (%(category_days)s) cd
                 )
                 DELETE FROM optical_customer_forecast f
                  WHERE %(scope)s
@@ -335,7 +317,7 @@ class OpticalCustomerValue(models.Model):
                                       AND keep.optical_category = f.optical_category)
                 """,
                 scope=scope,
-                docs=docs,
+                category_days=category_days,
             )
         )
         cr.execute(self._optical_scores_sql(scope, today, full=full))
@@ -343,23 +325,38 @@ class OpticalCustomerValue(models.Model):
         self.env["optical.customer.forecast"].invalidate_model()
 
     @api.model
-    def _optical_upsert_values_sql(self, docs):
+    def _optical_upsert_values_sql(self, sales, lines):
+        """``sales``: the sales to count (``_optical_sales_sql``); ``lines``: the
+        condition on the ledger lines ``s`` of the same customers and shops."""
         return SQL(
             """
-            WITH docs AS (%(docs)s),
+            WITH sales AS (%(sales)s),
             days AS (
-                SELECT partner_id, company_id, invoice_date
-                  FROM docs WHERE is_purchase
-                 GROUP BY partner_id, company_id, invoice_date
+                SELECT partner_id, company_id, sale_date
+                  FROM sales WHERE is_purchase
+                 GROUP BY partner_id, company_id, sale_date
             ), visits AS (
                 SELECT partner_id, company_id, COUNT(*) AS n,
-                       MIN(invoice_date) AS first_date, MAX(invoice_date) AS last_date
+                       MIN(sale_date) AS first_date, MAX(sale_date) AS last_date
                   FROM days GROUP BY partner_id, company_id
+            ), documents AS (
+                SELECT partner_id, company_id,
+                       COUNT(*) FILTER (WHERE NOT refund) AS invoices,
+                       COUNT(*) FILTER (WHERE refund) AS refunds
+                  FROM (SELECT s.partner_id, s.company_id, s.document_key,
+                               BOOL_AND(s.is_refund) AS refund
+                          FROM optical_sale_line s
+                         WHERE %(lines)s
+                         GROUP BY s.partner_id, s.company_id, s.document_key) d
+                 GROUP BY partner_id, company_id
             ), totals AS (
-                SELECT partner_id, company_id, SUM(amount) AS ltv,
-                       COUNT(*) FILTER (WHERE move_type = 'out_invoice') AS invoices,
-                       COUNT(*) FILTER (WHERE move_type = 'out_refund') AS refunds
-                  FROM docs GROUP BY partner_id, company_id
+                SELECT t.partner_id, t.company_id, t.ltv,
+                       COALESCE(d.invoices, 0) AS invoices,
+                       COALESCE(d.refunds, 0) AS refunds
+                  FROM (SELECT partner_id, company_id, SUM(amount) AS ltv
+                          FROM sales GROUP BY partner_id, company_id) t
+                  LEFT JOIN documents d
+                    ON d.partner_id = t.partner_id AND d.company_id = t.company_id
             )
             INSERT INTO optical_customer_value AS cv (
                 partner_id, company_id, ltv, purchase_count, invoice_count,
@@ -394,28 +391,21 @@ class OpticalCustomerValue(models.Model):
                    EXCLUDED.refund_count, EXCLUDED.first_purchase_date,
                    EXCLUDED.last_purchase_date)
             """,
-            docs=docs,
+            sales=sales,
+            lines=lines,
             uid=self.env.uid,
         )
 
     @api.model
-    def _optical_upsert_forecasts_sql(self, docs):
+    def _optical_upsert_forecasts_sql(self, category_days):
         return SQL(
             """
-            WITH docs AS (%(docs)s),
-            cat_days AS (
-                SELECT d.partner_id, d.company_id, l.optical_category, d.invoice_date
-                  FROM docs d
-                  JOIN account_move_line l ON l.move_id = d.id
-                 WHERE d.is_purchase AND l.display_type = 'product'
-                   AND l.optical_category IS NOT NULL
-                 GROUP BY d.partner_id, d.company_id, l.optical_category,
-                          d.invoice_date
-            ), cat AS (
+            WITH cat_days AS (%(category_days)s),
+            cat AS (
                 SELECT partner_id, company_id, optical_category, COUNT(*) AS n,
-                       MAX(invoice_date) AS last_date,
+                       MAX(sale_date) AS last_date,
                        CASE WHEN COUNT(*) > 1
-                            THEN ROUND((MAX(invoice_date) - MIN(invoice_date))::numeric
+                            THEN ROUND((MAX(sale_date) - MIN(sale_date))::numeric
                                        / (COUNT(*) - 1))::int
                        END AS interval_days
                   FROM cat_days
@@ -458,7 +448,7 @@ class OpticalCustomerValue(models.Model):
                    EXCLUDED.last_purchase_date, EXCLUDED.next_purchase_date,
                    EXCLUDED.basis)
             """,
-            docs=docs,
+            category_days=category_days,
             uid=self.env.uid,
             # the contact lenses' run-out date of the row's shop
             runout=self.env["res.partner"]._optical_profile_sql(
@@ -563,15 +553,15 @@ class OpticalCustomerValue(models.Model):
     # ------------------------------------------------------------------ cron
     @api.model
     def _optical_schedule_first_refresh(self):
-        """At install: fill the table from the existing invoices in the background,
+        """At install: fill the table from the existing sales in the background,
         without waiting for the first night."""
         self.env.ref("optical_crm.ir_cron_optical_value_refresh")._trigger()
 
     @api.model
     def _optical_cron_refresh_recent(self, batch=1000):
-        """Every few minutes: the customers whose sale documents were written
-        since the last run (less a margin for transactions that committed
-        late), per shop, in bounded batches, one transaction per batch."""
+        """Every few minutes: the customers whose sales changed since the last
+        run (less a margin for transactions that committed late), per shop, in
+        bounded batches, one transaction per batch."""
         params = self.env["ir.config_parameter"].sudo()
         started = self.env.cr.now()
         last = params.get_param(RECENT_PARAM)
@@ -580,22 +570,9 @@ class OpticalCustomerValue(models.Model):
             if last
             else started - relativedelta(days=1)
         )
-        self.env["account.move"].flush_model(["write_date", "commercial_partner_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT company_id, ARRAY_AGG(DISTINCT commercial_partner_id)
-                  FROM account_move
-                 WHERE move_type IN ('out_invoice', 'out_refund')
-                   AND commercial_partner_id IS NOT NULL
-                   AND write_date >= %s
-                 GROUP BY company_id
-                """,
-                since,
-            )
-        )
+        changed = self.env["optical.sale.line"]._optical_changed_partners(since)
         auto_commit = not getattr(threading.current_thread(), "testing", False)
-        for company_id, partner_ids in rows:
+        for company_id, partner_ids in changed.items():
             for index in range(0, len(partner_ids), batch):
                 self.sudo()._optical_refresh_value(
                     partner_ids=partner_ids[index : index + batch],

@@ -23,6 +23,9 @@ Addons add theirs (``optical_crm_pos``: paid point-of-sale orders not invoiced).
 documents are replaced by what the source says now (none when the document is
 no longer a sale: reset to draft, cancelled, deleted). :meth:`_optical_rebuild`
 rewrites the whole table from every source (install, repairs, benchmark).
+:meth:`_optical_changed_partners` tells who bought (or saw a sale undone)
+since a given time: the lines written since then and each source's documents
+written since then (``_optical_changed_sources``).
 
 **Conventions of the rows**:
 
@@ -139,6 +142,11 @@ class OpticalSaleLine(models.Model):
         cr.execute(
             "CREATE INDEX IF NOT EXISTS optical_sale_line_document_idx "
             "ON optical_sale_line (res_model, res_id)"
+        )
+        # the lines written lately (customers whose value to refresh)
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS optical_sale_line_write_date_idx "
+            "ON optical_sale_line (write_date)"
         )
 
     def action_open_document(self):
@@ -257,29 +265,113 @@ class OpticalSaleLine(models.Model):
 
     # ------------------------------------------------------------------ reading
     @api.model
-    def _optical_sales_sql(self, company_ids=None, partner_ids=None):
+    def _optical_sales_sql(self, company_ids=None, partner_ids=None, where=None):
         """One row per sale (a document with the refunds that reverse it):
         ``partner_id, company_id, origin_key, sale_date, amount`` (net of its
         refunds) and ``is_purchase``: a sale not wholly refunded (its net amount
         is positive). A refund without known origin is a sale of its own with a
-        negative amount, no purchase. The single definition of "a purchase"."""
+        negative amount, no purchase. The single definition of "a purchase".
+
+        Also ``move_id`` (the invoice or sales receipt of the sale, when it is
+        one) and ``recorded_at`` (when the sale came into the ledger: the first
+        of its own lines, refunds left aside), for who needs to know whether a
+        sale was made before or after something that happened the same day.
+
+        ``where``: an extra condition on the ledger lines ``s`` that holds for
+        every line of a sale or for none (on ``partner_id``, ``company_id``,
+        ``origin_key`` or ``sale_date``), to read a few sales only."""
         scope = [SQL("TRUE")]
         if company_ids is not None:
             scope.append(SQL("s.company_id = ANY(%s)", list(company_ids)))
         if partner_ids is not None:
             scope.append(SQL("s.partner_id = ANY(%s)", list(partner_ids)))
+        if where is not None:
+            scope.append(where)
         return SQL(
             """
             SELECT s.partner_id, s.company_id, s.origin_key,
                    MIN(s.sale_date) AS sale_date,
                    SUM(s.amount) AS amount,
-                   BOOL_OR(NOT s.is_refund) AND SUM(s.amount) > 0 AS is_purchase
+                   BOOL_OR(NOT s.is_refund) AND SUM(s.amount) > 0 AS is_purchase,
+                   MIN(s.move_id) FILTER (WHERE NOT s.is_refund) AS move_id,
+                   MIN(s.create_date) FILTER (WHERE NOT s.is_refund) AS recorded_at
               FROM optical_sale_line s
              WHERE %s
              GROUP BY s.partner_id, s.company_id, s.origin_key
             """,
             SQL(" AND ").join(scope),
         )
+
+    @api.model
+    def _optical_changed_sources(self):
+        """``{document model: method name}``: the method takes a datetime and
+        returns one ``SELECT partner_id, company_id`` (the customer as in the
+        ledger: the commercial partner) of that source's documents written
+        since then, sales or no longer sales: a document reset to draft or
+        cancelled left the ledger without a trace there. Addons add theirs."""
+        return {
+            "account.move": "_optical_account_move_changed_sql",
+            "optical.touchpoint": "_optical_touchpoint_changed_sql",
+        }
+
+    @api.model
+    def _optical_account_move_changed_sql(self, since):
+        return SQL(
+            """
+            SELECT m.commercial_partner_id, m.company_id
+              FROM account_move m
+             WHERE m.write_date >= %s
+               AND m.move_type IN ('out_invoice', 'out_receipt', 'out_refund')
+               AND m.commercial_partner_id IS NOT NULL
+            """,
+            since,
+        )
+
+    @api.model
+    def _optical_touchpoint_changed_sql(self, since):
+        # touchpoints of Odoo documents (res_model) are never ledger lines
+        return SQL(
+            """
+            SELECT COALESCE(p.commercial_partner_id, p.id), t.company_id
+              FROM optical_touchpoint t
+              JOIN res_partner p ON p.id = t.partner_id
+             WHERE t.write_date >= %s AND t.res_model IS NULL
+            """,
+            since,
+        )
+
+    @api.model
+    def _optical_changed_partners(self, since):
+        """The customers whose sales changed since ``since`` (a datetime), per
+        shop: ``{company_id: [partner_id, ...]}``. Ledger lines written since
+        then (sales recorded, corrected) and each source's documents written
+        since then (sales undone: their lines are gone). The one place that
+        says who bought or un-bought lately (the value of the customers is
+        refreshed from it)."""
+        self._optical_flush_sources()
+        selects = [
+            SQL(
+                "SELECT partner_id, company_id FROM optical_sale_line"
+                " WHERE write_date >= %s",
+                since,
+            )
+        ]
+        selects += [
+            getattr(self, method)(since)
+            for method in self._optical_changed_sources().values()
+        ]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT company_id, ARRAY_AGG(DISTINCT partner_id)
+                  FROM (%s) AS changed (partner_id, company_id)
+                 WHERE partner_id IS NOT NULL AND company_id IS NOT NULL
+                 GROUP BY company_id
+                """,
+                SQL(" UNION ALL ").join(selects),
+            )
+        )
+        return {company_id: sorted(partner_ids) for company_id, partner_ids in rows}
 
     # ------------------------------------------------------------------ events
     @api.model

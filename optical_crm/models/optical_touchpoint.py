@@ -112,6 +112,14 @@ class OpticalTouchpoint(models.Model):
         )
     ]
 
+    def init(self):
+        # the purchases recorded without document written lately (customers
+        # whose value to refresh, see optical.sale.line._optical_changed_partners)
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS optical_touchpoint_ledger_write_date_idx "
+            "ON optical_touchpoint (write_date) WHERE res_model IS NULL"
+        )
+
     @api.depends("kind", "datetime", "partner_id")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))

@@ -226,21 +226,25 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_purchase_years_sql(self, company_ids, year_from=None, year_to=None):
-        """(partner_id, year) of every year a customer bought in the shops."""
-        date_from = dt.date(year_from, 1, 1) if year_from else None
-        date_to = dt.date(year_to, 12, 31) if year_to else None
-        docs = self.env["optical.customer.value"]._optical_sale_documents_sql(
-            company_ids, date_from=date_from, date_to=date_to
+        """(partner_id, year) of every year a customer bought in the shops
+        (a purchase of any kind in the sales ledger)."""
+        dates = [SQL("TRUE")]
+        if year_from:
+            dates.append(SQL("s.sale_date >= %s", dt.date(year_from, 1, 1)))
+        if year_to:
+            dates.append(SQL("s.sale_date <= %s", dt.date(year_to, 12, 31)))
+        sales = self.env["optical.sale.line"]._optical_sales_sql(
+            company_ids, where=SQL(" AND ").join(dates)
         )
         return SQL(
             """
-            SELECT d.partner_id, EXTRACT(year FROM d.invoice_date)::int AS year
-              FROM (%s) d
-              JOIN res_partner p ON p.id = d.partner_id AND p.active
-             WHERE d.is_purchase
-             GROUP BY d.partner_id, EXTRACT(year FROM d.invoice_date)
+            SELECT sa.partner_id, EXTRACT(year FROM sa.sale_date)::int AS year
+              FROM (%s) sa
+              JOIN res_partner p ON p.id = sa.partner_id AND p.active
+             WHERE sa.is_purchase
+             GROUP BY sa.partner_id, EXTRACT(year FROM sa.sale_date)
             """,
-            docs,
+            sales,
         )
 
     @api.model
@@ -277,7 +281,7 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_attributed_sql(self, company_ids, today):
-        """Invoices of the last 12 months with the message they are attributed to,
+        """Sales of the last 12 months with the message they are attributed to,
         by the one rule of ``optical.contact.log._optical_attributed_sql``.
         Columns used: ``partner_id, amount, res_model, is_control``."""
         return self.env["optical.contact.log"]._optical_attributed_sql(
@@ -368,7 +372,7 @@ class OpticalValueDashboard(models.AbstractModel):
     @api.model
     def _optical_figure_attribution(self, company, today):
         _ = self.env._
-        self.env["account.move"].flush_model()
+        self.env["optical.sale.line"].flush_model()
         self.env["optical.contact.log"].flush_model()
         rows = self.env.execute_query(
             SQL(
@@ -396,8 +400,8 @@ class OpticalValueDashboard(models.AbstractModel):
                     "key": f"converted:{company.id}:{origin}",
                     "label": labels[origin],
                     "help": _(
-                        "Invoices of the last %(months)s months after a message "
-                        "(last touch within %(days)s days), untaxed, credit notes "
+                        "Sales of the last %(months)s months after a message "
+                        "(last touch within %(days)s days), untaxed, refunds "
                         "deducted: %(customers)s customers.",
                         months=ATTRIBUTION_MONTHS,
                         days=company.optical_attribution_days,
@@ -414,7 +418,7 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_figure_retention(self, company, today):
-        self.env["account.move"].flush_model()
+        self.env["optical.sale.line"].flush_model()
         rows = self.env.execute_query(
             SQL(
                 """
@@ -459,7 +463,7 @@ class OpticalValueDashboard(models.AbstractModel):
 
     @api.model
     def _optical_figure_cohorts(self, company, today):
-        self.env["account.move"].flush_model()
+        self.env["optical.sale.line"].flush_model()
         rows = self.env.execute_query(
             SQL(
                 """

@@ -43,7 +43,8 @@ class ResCompany(models.Model):
     optical_attribution_days = fields.Integer(
         string="Attribution window (days)",
         default=30,
-        help="An invoice posted within this many days after a message counts as a "
+        help="A sale (invoice, sales receipt, point of sale order, purchase from "
+        "another system) made within this many days after a message counts as a "
         "conversion of that message.",
     )
 

@@ -7,6 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
+from .account_move import SALE_TYPES as SALE_MOVE_TYPES
 from .optical_customer_value import VALUE_SEGMENTS
 from .optical_health_mixin import health_data_is_locked
 from .product_template import OPTICAL_CATEGORIES
@@ -68,6 +69,14 @@ class ResPartner(models.Model):
     optical_invoice_count = fields.Integer(
         compute="_compute_optical_invoice_count",
         groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    optical_sale_count = fields.Integer(
+        string="Purchases",
+        compute="_compute_optical_sale_count",
+        groups=OPTICAL_USER,
+        help="Sale documents of the customer in the current shops: invoices, "
+        "sales receipts, point of sale orders, imported purchases and purchases "
+        "from other systems, refunds included.",
     )
 
     # ------------------------------------------------------------------ consent
@@ -422,22 +431,28 @@ class ResPartner(models.Model):
         since = SQL()
         if months:
             since = SQL(
-                "AND m.invoice_date >= %s",
+                "AND l.sale_date >= %s",
                 fields.Date.context_today(self) - relativedelta(months=months),
             )
-        self.env["account.move.line"].flush_model(["optical_category", "move_id"])
-        self.env["account.move"].flush_model(
-            ["partner_id", "move_type", "state", "invoice_date", "company_id"]
+        # the purchases (sales not wholly refunded, of any kind: invoice, receipt,
+        # point of sale, imported...) with a line of the category
+        Ledger = self.env["optical.sale.line"]
+        Ledger.flush_model()
+        company_id = self.env.company.id
+        sales = Ledger._optical_sales_sql(
+            [company_id],
+            where=SQL(
+                """s.origin_key IN (
+                    SELECT l.origin_key FROM optical_sale_line l
+                     WHERE l.company_id = %s AND l.optical_category = %s
+                       AND NOT l.is_refund %s)""",
+                company_id,
+                category,
+                since,
+            ),
         )
         subquery = SQL(
-            """(SELECT m.partner_id FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                 WHERE l.optical_category = %s AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted' AND m.partner_id IS NOT NULL
-                   AND m.company_id = %s %s)""",
-            category,
-            self.env.company.id,
-            since,
+            "(SELECT sa.partner_id FROM (%s) sa WHERE sa.is_purchase)", sales
         )
         return [("id", "in" if operator == "=" else "not in", subquery)]
 
@@ -468,9 +483,7 @@ class ResPartner(models.Model):
                 self.env._("You have no access to the customers of this shop.")
             )
         self.flush_model(["company_id"])
-        self.env["account.move"].flush_model(
-            ["partner_id", "company_id", "move_type", "state"]
-        )
+        self.env["optical.sale.line"].flush_model(["partner_id", "company_id"])
         return [
             (
                 "id",
@@ -478,10 +491,8 @@ class ResPartner(models.Model):
                 SQL(
                     """(SELECT id FROM res_partner WHERE company_id = %(shop)s
                         UNION
-                        SELECT partner_id FROM account_move
-                         WHERE company_id = %(shop)s AND partner_id IS NOT NULL
-                           AND move_type IN ('out_invoice', 'out_refund')
-                           AND state = 'posted')""",
+                        SELECT partner_id FROM optical_sale_line
+                         WHERE company_id = %(shop)s)""",
                     shop=shop,
                 ),
             )
@@ -691,7 +702,7 @@ class ResPartner(models.Model):
             self.env["account.move"]._read_group(
                 [
                     ("partner_id", "in", self.ids),
-                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("move_type", "in", SALE_MOVE_TYPES),
                     ("state", "=", "posted"),
                 ],
                 ["partner_id"],
@@ -700,6 +711,21 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.optical_invoice_count = counts.get(partner, 0)
+
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_optical_sale_count(self):
+        Ledger = self.env["optical.sale.line"]
+        counts = {}
+        if Ledger.has_access("read"):
+            counts = dict(
+                Ledger._read_group(
+                    [("partner_id", "in", self.commercial_partner_id.ids)],
+                    ["partner_id"],
+                    ["document_key:count_distinct"],
+                )
+            )
+        for partner in self:
+            partner.optical_sale_count = counts.get(partner.commercial_partner_id, 0)
 
     @api.constrains("optical_birthdate")
     def _check_optical_birthdate(self):
@@ -742,12 +768,23 @@ class ResPartner(models.Model):
         )
         action["domain"] = [
             ("partner_id", "=", self.id),
-            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("move_type", "in", SALE_MOVE_TYPES),
         ]
         action["context"] = {
             "default_move_type": "out_invoice",
             "default_partner_id": self.id,
         }
+        return action
+
+    def action_optical_view_sales(self):
+        """What the customer bought in the current shops, whatever the document
+        (the sales ledger: invoices, receipts, point of sale, imported...)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "optical_crm.optical_sale_line_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
         return action
 
     def action_optical_record_consent(self):

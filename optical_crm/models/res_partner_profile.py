@@ -14,8 +14,9 @@ class ResPartner(models.Model):
     Customers are shared by the shops (companies) of a chain; their figures are
     not. Each field is ``company_dependent`` (a jsonb column ``{company id:
     value}``): reads, searches, sorting and grouping give the current shop's
-    figure, computed from that shop's invoices, imported purchases, exams and
-    prescriptions only (like ``optical.customer.value``).
+    figure, computed from that shop's sales (the sales ledger: invoices, sales
+    receipts, imported purchases...), exams and prescriptions only (like
+    ``optical.customer.value``).
 
     The next eye exam is the recall date the back office calls customers for
     (recall lists, campaigns, cycles): it is readable by every Optical CRM user.
@@ -53,8 +54,8 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         groups=OPTICAL_USER,
-        help="Date of the latest customer invoice of this shop not fully credited, "
-        "or of the latest purchase imported for this shop.",
+        help="Date of the latest sale of this shop not wholly refunded (invoice, "
+        "sales receipt, point of sale, imported or from another system).",
     )
     optical_cl_runout_date = fields.Date(
         string="Contact lenses run out",
@@ -70,8 +71,9 @@ class ResPartner(models.Model):
         digits="Account",
         readonly=True,
         groups=OPTICAL_USER,
-        help="Posted customer invoices of this shop less credit notes, without "
-        "taxes, in company currency, plus purchases imported for this shop.",
+        help="Sales of this shop less refunds (invoices, sales receipts, point of "
+        "sale, imported or from other systems), without taxes, in company "
+        "currency.",
     )
 
     # ------------------------------------------------------------------

@@ -30,3 +30,4 @@ from . import test_optout_per_shop
 from . import test_throttle
 from . import test_link_previews
 from . import test_partner_field_isolation
+from . import test_every_sale_counts

@@ -54,6 +54,8 @@ MATRIX = {
     "optical.customer.value": _row("r"),
     "optical.customer.forecast": _row("r"),
     "optical.customer.timeline": _row("r"),
+    # the sales ledger: written by the sales events (sudo) only
+    "optical.sale.line": _row("r"),
     "optical.import.wizard": _row("", manager="rwcu"),
     "optical.import.wizard.line": _row("", manager="rwcu"),
     "optical.import.wizard.column": _row("", manager="rwcu"),

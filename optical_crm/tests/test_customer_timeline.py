@@ -137,7 +137,7 @@ class TestCustomerTimeline(OpticalValueCommon):
         self.assertEqual(
             sorted(kinds),
             sorted(
-                ["invoice"] * 5  # four in shop A, one in shop B
+                ["sale"] * 5  # four in shop A, one in shop B
                 + ["exam", "prescription", "message", "click", "consent"]
                 + ["touchpoint"] * 2  # the invoice's touchpoint is not repeated
             ),
@@ -160,9 +160,12 @@ class TestCustomerTimeline(OpticalValueCommon):
             (booking.channel, booking.summary), ("phone", "Eye exam booked")
         )
         invoice = rows.filtered(
-            lambda r: r.res_id == self.anna_3.id and r.kind == "invoice"
+            lambda r: r.res_id == self.anna_3.id and r.kind == "sale"
         )
-        self.assertEqual((invoice.amount, invoice.summary), (200.0, self.anna_3.name))
+        self.assertEqual(
+            (invoice.amount, invoice.summary, invoice.sale_kind),
+            (200.0, self.anna_3.name, "invoice"),
+        )
         self.assertEqual(invoice.action_open_document()["res_id"], self.anna_3.id)
 
     def test_filter_by_channel(self):
@@ -196,7 +199,7 @@ class TestCustomerTimeline(OpticalValueCommon):
         )
         self.assertNotIn("exam", groups)
         self.assertNotIn("prescription", groups)
-        self.assertEqual(groups["invoice"], 5)
+        self.assertEqual(groups["sale"], 5)
         # the document behind a health row cannot be opened by a plain user either
         with self.assertRaises(AccessError):
             self.exam.with_user(self.user).read(["date"])
@@ -205,7 +208,7 @@ class TestCustomerTimeline(OpticalValueCommon):
         rows = self.timeline(self.shop_a_user)
         self.assertEqual(set(rows.company_id.ids), {self.company_a.id})
         self.assertNotIn("web", rows.mapped("channel"))  # the visit to shop B's site
-        self.assertEqual(len(rows.filtered(lambda r: r.kind == "invoice")), 4)
+        self.assertEqual(len(rows.filtered(lambda r: r.kind == "sale")), 4)
         # a consent given to the whole chain (no shop) is seen by every shop
         self.assertIn("consent", rows.mapped("kind"))
 
