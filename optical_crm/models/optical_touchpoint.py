@@ -198,7 +198,13 @@ class OpticalTouchpoint(models.Model):
     def unlink(self):
         purchases = self._optical_purchases()
         res = super().unlink()
-        purchases._optical_sync_ledger()
+        _added, removed = purchases._optical_sync_ledger()
+        if removed:
+            # a deleted purchase leaves no document written lately for the
+            # scheduled refresh to find: the customers' value follows now
+            self.env["optical.customer.value"].sudo()._optical_refresh_value(
+                partner_ids={row[0] for row in removed}
+            )
         return res
 
     # ------------------------------------------------------------------ ledger
@@ -208,11 +214,13 @@ class OpticalTouchpoint(models.Model):
         return self.filtered(lambda t: t.kind == "purchase" and not t.res_model)
 
     def _optical_sync_ledger(self):
-        """These purchase touchpoints' lines in the sales ledger follow them."""
-        if self:
-            self.env["optical.sale.line"].sudo()._optical_sync(
-                "optical.touchpoint", self.ids
-            )
+        """These purchase touchpoints' lines in the sales ledger follow them;
+        returns what ``optical.sale.line._optical_sync`` returns."""
+        return (
+            self.env["optical.sale.line"]
+            .sudo()
+            ._optical_sync("optical.touchpoint", self.ids)
+        )
 
     @api.constrains("datetime", "channel", "kind")
     def _check_touchpoint(self):

@@ -444,3 +444,19 @@ class TestEverySaleCounts(OpticalValueCommon):
         self.assertValue(self.marco, ltv=200.0, purchase_count=1)
         self.assertValue(self.luisa, ltv=150.0)
         self.assertValue(self.anna, ltv=1.0)
+
+    def test_deleted_purchase_leaves_the_value_at_once(self):
+        # a deleted purchase touchpoint leaves no document for the scheduled
+        # refresh to find: its customer's value follows the deletion itself
+        self.assertValue(self.marco, ltv=300.0, purchase_count=2)
+        self.marco_2024.unlink()
+        self.assertFalse(
+            self.env["optical.sale.line"].search(
+                [
+                    ("res_model", "=", "optical.touchpoint"),
+                    ("partner_id", "=", self.marco.id),
+                    ("document_name", "=", "SC-2024-0007"),
+                ]
+            )
+        )
+        self.assertValue(self.marco, ltv=200.0, purchase_count=1)
