@@ -227,14 +227,15 @@ class OpticalSaleLine(models.Model):
         the external document (``source:document``) when the touchpoint names
         one, so that the lines of one receipt make one sale. Receipt numbers
         start again every day (or year) in other systems: the document is the
-        number of that customer on that day. Without a number, a customer's
-        purchases of one day in one shop make one sale (a visit)."""
+        number on that day. Without a number, the purchases of one day in one
+        shop make one sale per customer (a visit)."""
         where = SQL("AND t.id = ANY(%s)", list(ids)) if ids is not None else SQL()
         document = SQL(
-            "t.source || ':' || t.company_id || ':' || t.partner_id || ':'"
+            "t.source || ':' || t.company_id || ':'"
             " || (t.datetime AT TIME ZONE 'UTC'"
             "     AT TIME ZONE COALESCE(cp.tz, 'Europe/Rome'))::date"
-            " || ':' || COALESCE(t.document_ref, '')"
+            " || ':' || COALESCE(NULLIF(t.document_ref, ''),"
+            "                    'customer-' || t.partner_id)"
         )
         return SQL(
             """

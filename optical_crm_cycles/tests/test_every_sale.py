@@ -186,7 +186,7 @@ class TestEverySale(CyclesCase):
         self.assertEqual(len(anna), 1)
         self.assertEqual(
             (anna.source_key, anna.source_display, anna.trigger_date),
-            (f"gestionale:{self.company.id}:R-42", "R-42", D(2026, 3, 6)),
+            (f"gestionale:{self.company.id}:2026-03-06:R-42", "R-42", D(2026, 3, 6)),
         )
         anna_steps = self.steps(anna)
         # today's step goes now (its hour passed, not its day)
@@ -311,8 +311,14 @@ class TestSaleThroughTheApi(CyclesCase, HttpCase):
         )
         enrollment = self.Enrollment.search([("cycle_id", "=", cycle.id)])
         self.assertEqual(enrollment.partner_id, self.anna)
-        self.assertEqual(
-            enrollment.source_key,
-            f"gestionale:{self.company.id}:touchpoint{touchpoint.id}",
+        line = self.env["optical.sale.line"].search(
+            [("res_model", "=", touchpoint._name), ("res_id", "=", touchpoint.id)]
+        )
+        # no document number: the customer's purchases of that day are the sale
+        self.assertEqual(enrollment.source_key, line.document_key)
+        self.assertTrue(
+            line.document_key.startswith(f"gestionale:{self.company.id}:")
+            and line.document_key.endswith(f":customer-{self.anna.id}"),
+            line.document_key,
         )
         self.assertEqual(enrollment.execution_ids.state, "scheduled")
