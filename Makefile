@@ -28,7 +28,7 @@ lint:  ## ruff and pylint-odoo, OCA configuration, pinned versions
 	@$(PYTHON) -m pip install -q --disable-pip-version-check -r lint-requirements.txt >/dev/null 2>&1
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc optical_crm optical_crm_sms optical_crm_cycles
+	$(PYTHON) -m pylint --rcfile=.pylintrc optical_crm optical_crm_sms optical_crm_cycles optical_crm_pos
 
 i18n:  ## export each addon's .pot from a throw-away database and merge it into it.po
 	@tests/tools/export_i18n.sh

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles")
+ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles", "optical_crm_pos")
 # the fault suite (minutes of real outages and crashes) runs in make test-full
 # only (tests/tools/run_fault_tests.sh sets OPTICAL_FAULTS)
 collect_ignore = [] if os.environ.get("OPTICAL_FAULTS") else ["faults"]

@@ -45,6 +45,63 @@ def test_manifest_dependencies_follow_design():
     assert set(_manifest("optical_crm_sms")["depends"]) >= {"optical_crm", "sms"}
     assert "optical_crm" in _manifest("optical_crm_cycles")["depends"]
     assert "optical_crm_sms" not in _manifest("optical_crm_cycles")["depends"]
+    pos = _manifest("optical_crm_pos")
+    assert set(pos["depends"]) == {"point_of_sale", "optical_crm"}
+    assert pos["auto_install"] is True
+
+
+def _code_strings(path):
+    """The imported modules and the string literals of a Python file, less its
+    docstrings (prose may name an addon; code may not)."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(
+            node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+        )
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            yield node.value
+
+
+def test_core_names_no_addon_of_its_own():
+    """Direction of knowledge: the core (its code, views and data; not its
+    tests) names no module of the addons that extend it, nor a model of the
+    point of sale; they plug in through its hooks."""
+    addons = [addon for addon in ADDONS if addon != "optical_crm"]
+    core = REPO / "optical_crm"
+    pos_model = re.compile(r"\bpos\.[a-z_.]+|\bpos_order\b|\bpoint_of_sale\b")
+    found = []
+    for path in sorted(core.rglob("*")):
+        relative = path.relative_to(core)
+        if relative.parts[0] in ("tests", "i18n") or path.suffix not in (
+            ".py",
+            ".xml",
+            ".js",
+            ".csv",
+        ):
+            continue
+        if path.suffix == ".py":
+            texts = list(_code_strings(path))
+        else:
+            texts = [path.read_text()]
+        for text in texts:
+            found += [(str(relative), a) for a in addons if a in text]
+            found += [(str(relative), m) for m in pos_model.findall(text)]
+    assert not found, found
 
 
 def test_every_xml_file_parses_and_no_tree_views():
@@ -90,7 +147,7 @@ class TestInstalledDatabase(TransactionCase):
     def test_addons_installed(self):
         modules = self.env["ir.module.module"].search([("name", "in", ADDONS)])
         self.assertEqual(set(modules.mapped("state")), {"installed"})
-        self.assertEqual(len(modules), 3)
+        self.assertEqual(len(modules), len(ADDONS))
 
     def test_every_model_has_access_rules(self):
         missing = [

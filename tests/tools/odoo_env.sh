@@ -45,5 +45,5 @@ if [ "$ODOO_VERSION" != "18.0" ]; then
 fi
 if [ -f "$ODOO_PATH/odoo-bin" ]; then ODOO_BIN="$PYTHON $ODOO_PATH/odoo-bin"; else ODOO_BIN="$PYTHON -m odoo"; fi
 ADDONS_PATH="$ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$REPO_DIR"
-ADDONS="optical_crm,optical_crm_sms,optical_crm_cycles"
+ADDONS="optical_crm,optical_crm_sms,optical_crm_cycles,optical_crm_pos"
 export PYTHON ODOO_PATH ODOO_BIN ADDONS_PATH DB_ARGS ADDONS REPO_DIR

@@ -32,7 +32,7 @@ http_port = $HTTP_PORT
 admin_passwd = admin
 CFG
 
-TAGS=${TEST_TAGS:-/optical_crm,/optical_crm_sms,/optical_crm_cycles}
+TAGS=${TEST_TAGS:-/optical_crm,/optical_crm_sms,/optical_crm_cycles,/optical_crm_pos}
 echo "== Odoo test runner: install $ADDONS on $DB, --test-enable --test-tags=$TAGS"
 set +e
 $ODOO_BIN -c "$WORK/odoo.cfg" -d "$DB" -i "$ADDONS" --test-enable --test-tags="$TAGS" \
