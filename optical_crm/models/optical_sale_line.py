@@ -16,7 +16,8 @@ ledger's columns for some of its documents (or all of them). The core has two:
   import, the touchpoint API, other systems): a purchase touchpoint without
   document, one row each.
 
-Addons add theirs (``optical_crm_pos``: paid point-of-sale orders not invoiced).
+Addons add theirs (``optical_crm_pos``: paid point-of-sale orders, which keep
+counting when invoiced: their invoices are left out of ``account.move``).
 
 **Kept current by events**: whoever changes a document calls
 :meth:`_optical_sync` with the source and the document ids; the rows of those

@@ -48,6 +48,26 @@ class OpticalSaleLine(models.Model):
         return models_by_source
 
     @api.model
+    def _optical_changed_sources(self):
+        sources = super()._optical_changed_sources()
+        sources["pos.order"] = "_optical_pos_order_changed_sql"
+        return sources
+
+    @api.model
+    def _optical_pos_order_changed_sql(self, since):
+        """Orders written since then (paid, refunded, cancelled, customer
+        changed): their customers' value is refreshed."""
+        return SQL(
+            """
+            SELECT COALESCE(p.commercial_partner_id, p.id), o.company_id
+              FROM pos_order o
+              JOIN res_partner p ON p.id = o.partner_id
+             WHERE o.write_date >= %s
+            """,
+            since,
+        )
+
+    @api.model
     def _optical_account_move_exclusion(self):
         """The invoice of a point-of-sale order (and a credit note of that
         invoice) counts through the order: leave it out of the account.move

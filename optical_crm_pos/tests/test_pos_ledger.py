@@ -307,3 +307,21 @@ class TestPosLedger(TestPoSCommon):
         self.assertEqual(
             self._profile(self.customer), (30.0, date(2024, 3, 10), date(2024, 6, 8))
         )
+
+    def test_order_reaches_the_customer_value(self):
+        # the scheduled refresh of recent sales finds the orders written lately
+        self.env.flush_all()
+        since = self.env.cr.now()
+        self._order([(self.frame, 1)], customer=self.customer)
+        self.assertIn(
+            self.customer.id,
+            self.Ledger._optical_changed_partners(since).get(self.company.id, []),
+        )
+        self.env["optical.customer.value"]._optical_cron_refresh_recent()
+        value = self.env["optical.customer.value"].search(
+            [
+                ("partner_id", "=", self.customer.id),
+                ("company_id", "=", self.company.id),
+            ]
+        )
+        self.assertRecordValues(value, [{"ltv": 100.0, "purchase_count": 1}])
