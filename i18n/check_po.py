@@ -19,7 +19,7 @@ from pathlib import Path
 import polib
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles")
+ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles", "optical_crm_pos")
 PLACEHOLDER = re.compile(
     r"%\([A-Za-z_][A-Za-z0-9_]*\)[-+ #0]*\d*(?:\.\d+)?[sdifr]"  # %(name)s
     r"|%[-+ #0]*\d*(?:\.\d+)?[sdifr]"  # %s %d %.2f

@@ -23,7 +23,7 @@ from pathlib import Path
 import polib
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles")
+ADDONS = ("optical_crm", "optical_crm_sms", "optical_crm_cycles", "optical_crm_pos")
 MAPS = REPO / "i18n" / "translations"
 
 

@@ -489,7 +489,8 @@ def test_end_to_end(world):
             preview.excluded_no_consent,
             preview.excluded_blacklisted,
             preview.message_count,
-        ) == (6, 4, 2, 2, 0, 4)  # Paolo; Lucia (her STOP revoked her consent)
+        ) == (7, 4, 3, 3, 0, 4)  # Paolo; Lucia (her STOP revoked her consent);
+        # Giulia (no SMS consent), a customer of the shop by her imported purchases
         preview.action_schedule()
         env.cr.commit()
         before = len(shop.skebby.accepted)
@@ -564,9 +565,11 @@ def test_end_to_end(world):
     results.pop("id")
     assert results == {
         "state": "done",
-        "audience_count": 6,
-        "excluded_count": 2,
-        "excluded_no_consent": 2,  # Paolo, Lucia (STOP: revoked in the ledger)
+        "audience_count": 7,
+        "excluded_count": 3,
+        # Paolo, Lucia (STOP: revoked in the ledger), Giulia (imported purchases
+        # only: a customer of the shop all the same; no SMS consent)
+        "excluded_no_consent": 3,
         "excluded_blacklisted": 0,
         "sent_count": 4,  # Mario, Francesca, Stefano, Elisa
         "delivered_count": 3,  # Stefano's number is unknown
