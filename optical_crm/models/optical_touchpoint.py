@@ -76,6 +76,7 @@ class OpticalTouchpoint(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     document_ref = fields.Char(
         string="Document number",
+        index="btree_not_null",
         help="Purchases: number of the sale document (receipt, invoice) in the "
         "source system; the lines of one document make one sale.",
     )
