@@ -5,6 +5,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_profile
+from . import res_partner_value
 from . import phone_blacklist
 from . import mail_blacklist
 from . import optical_health_mixin
