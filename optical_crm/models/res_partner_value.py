@@ -11,7 +11,7 @@ class ResPartner(models.Model):
     current shop, the customer lists of the value dashboard as a search, and
     the actions that start from them."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------ customer value
     optical_value_ids = fields.One2many(
