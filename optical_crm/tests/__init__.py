@@ -15,6 +15,7 @@ from . import test_profile
 from . import test_touchpoint
 from . import test_touchpoint_api
 from . import test_purchase_api
+from . import test_sale_line_rebuild
 from . import test_security
 from . import test_import
 from . import test_import_real_exports

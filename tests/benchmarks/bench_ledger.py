@@ -434,6 +434,29 @@ def make_drafts(registry, count):
         return drafts
 
 
+def instrument_hooks(registry):
+    """Measure, inside the posts of our database, the time of our hooks: the
+    ledger's sync (with the profile refresh and whatever addons hook on the
+    sales recorded) and the purchase touchpoint."""
+    hooks = {"current": 0.0}
+    targets = (
+        (registry["optical.sale.line"], "_optical_sync"),
+        (registry["account.move"], "_optical_record_touchpoints"),
+    )
+    for cls, name in targets:
+        original = getattr(cls, name)
+
+        def timed(self, *args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                hooks["current"] += time.perf_counter() - started
+
+        setattr(cls, name, timed)
+    return hooks
+
+
 def post_one(registry, move_id):
     with registry.cursor() as cr:
         env = environment(cr)
@@ -444,18 +467,24 @@ def post_one(registry, move_id):
         return time.perf_counter() - started
 
 
-def posting(registries, drafts, posts, warmup):
-    """``{db: {move type: [seconds]}}``, kinds and databases alternating."""
+def posting(registries, drafts, posts, warmup, ours_db):
+    """``{db: {move type: [seconds]}}``, kinds and databases alternating, and
+    ``{move type: [seconds in our hooks]}`` in ours."""
     timings = {db: {kind: [] for kind in drafts[db]} for db in registries}
+    hooks = instrument_hooks(registries[ours_db])
+    in_hooks = {kind: [] for kind in drafts[ours_db]}
     dbs = list(registries)
     kinds = ["out_invoice", "out_receipt"]
     for index in range(posts + warmup):
         for db in dbs if index % 2 == 0 else dbs[::-1]:
             for kind in kinds if index % 4 < 2 else kinds[::-1]:
+                hooks["current"] = 0.0
                 elapsed = post_one(registries[db], drafts[db][kind][index])
                 if index >= warmup:
                     timings[db][kind].append(elapsed)
-    return timings
+                    if db == ours_db:
+                        in_hooks[kind].append(hooks["current"])
+    return timings, in_hooks
 
 
 # ---------------------------------------------------------- (c) point of sale
@@ -563,7 +592,7 @@ def paired(ours, ref):
     return statistics.median(a / b for a, b in zip(ours, ref, strict=True))
 
 
-def report(args, rebuilt, expected, posts, pos_times, dbs):
+def report(args, rebuilt, expected, posts, in_hooks, pos_times, dbs):
     ours_db, ref_db = dbs
     timings, rows, by_kind = rebuilt
     sources = ", ".join(f"{kind} {count:,}" for kind, count in by_kind.items())
@@ -597,6 +626,15 @@ def report(args, rebuilt, expected, posts, pos_times, dbs):
             f"{paired(posts[ours_db][kind], posts[ref_db][kind]):.3f}",
             "-",
             "<= 1.10",
+        )
+        rest = [
+            a - b for a, b in zip(posts[ours_db][kind], in_hooks[kind], strict=True)
+        ]
+        bench(
+            f"posting a {label}: time in our hooks (ledger sync and what hooks on "
+            "it, touchpoint) [ms]; ref. the rest of the post",
+            spread(in_hooks[kind], ms),
+            spread(rest, ms),
         )
     bench(
         "post one sales receipt with our addons [ms]; ref. one customer invoice",
@@ -683,9 +721,9 @@ def main():
         expected = expected_rows(registries[ours_db], pos_source)
         total = args.posts + args.warmup
         drafts = {db: make_drafts(registries[db], total) for db in registries}
-        posts = posting(registries, drafts, args.posts, args.warmup)
+        posts, in_hooks = posting(registries, drafts, args.posts, args.warmup, ours_db)
         pos_times = pos_validation(registries, args.orders, args.warmup) if pos else {}
-        report(args, rebuilt, expected, posts, pos_times, (ours_db, ref_db))
+        report(args, rebuilt, expected, posts, in_hooks, pos_times, (ours_db, ref_db))
     finally:
         Registry.delete_all()
         if not args.keep:
