@@ -125,9 +125,11 @@ class TestPurchaseApi(PurchaseApiMixin, HttpCase):
         self.assertEqual(len(ledger), 3)
         self.assertEqual(set(ledger.mapped("kind")), {"api"})
         self.assertEqual(
-            set(ledger.mapped("document_key")), {f"till:{self.shop.id}:R-1"}
+            set(ledger.mapped("document_key")), {f"till:{self.shop.id}:{SALE_DAY}:R-1"}
         )
-        self.assertEqual(set(ledger.mapped("origin_key")), {f"till:{self.shop.id}:R-1"})
+        self.assertEqual(
+            set(ledger.mapped("origin_key")), {f"till:{self.shop.id}:{SALE_DAY}:R-1"}
+        )
         self.assertEqual(set(ledger.mapped("document_name")), {"R-1"})
         self.assertEqual(set(ledger.mapped("sale_date")), {SALE_DAY})
         self.assertEqual(ledger.partner_id, self.anna)
@@ -361,10 +363,12 @@ class TestPurchaseApiShops(PurchaseApiMixin, HttpCase):
         ledger_a = self._ledger(result_a["touchpoint_ids"])
         ledger_b = self._ledger(result_b["touchpoint_ids"])
         self.assertEqual(
-            set(ledger_a.mapped("document_key")), {f"till:{self.shop_a.id}:R-1"}
+            set(ledger_a.mapped("document_key")),
+            {f"till:{self.shop_a.id}:{SALE_DAY}:R-1"},
         )
         self.assertEqual(
-            set(ledger_b.mapped("document_key")), {f"till:{self.shop_b.id}:R-1"}
+            set(ledger_b.mapped("document_key")),
+            {f"till:{self.shop_b.id}:{SALE_DAY}:R-1"},
         )
         self.assertEqual(
             (ledger_a.company_id, ledger_b.company_id), (self.shop_a, self.shop_b)
