@@ -636,16 +636,22 @@ def test_end_to_end(world):
     # ~50, after the second cycle message), Mario and Elisa today (campaign)
     assert attribution == {"campaign": (2, 201.0), "cycle": (1, 12.0)}
     segments = {row["segment"]: row["value"] for row in dashboard["segments"]["rows"]}
+    # the sales ledger counts the imported history too: purchase days per
+    # customer (9 customers): Mario 4, Elisa 4, Francesca 3, Stefano 3, Paolo 3,
+    # Giulia 2, Niccolò 1, Sofia 1, Lucia 1
     assert segments == {
-        "champions": 0,
-        "loyal": 0,
+        # Mario: bought today (R 4), 4 purchase days (F 1 + floor(5 * 7/9) = 4),
+        # the largest spender (M 5)
+        "champions": 1,
+        # Elisa: bought today, 4 purchase days, but spends less (M < 4)
+        "loyal": 1,
         "new": 0,
-        # Mario, Francesca, Elisa: two purchase days each, frequency score
-        # 1 + floor(5 * 3/6) = 3 among the 6 customers: not loyal nor champions
-        "regular": 3,
+        # Francesca: 3 purchase days (F 3)
+        "regular": 1,
         # Paolo, Stefano, Lucia: last purchase 400 days ago (12 to 18 months)
         "at_risk": 3,
-        "lapsed": 0,
+        # Niccolò (2021), Giulia (2023), Sofia (2024): imported history only
+        "lapsed": 3,
         "no_purchase": 0,
     }
     years = invoice_years(shop)
@@ -746,24 +752,34 @@ def shop_invoices(shop):
     ]
 
 
+def shop_purchases(shop):
+    """Every sale of the shop: the invoices of the run and the purchases
+    imported from the legacy software (the sales ledger counts both)."""
+    return shop_invoices(shop) + [
+        (code, dt.date.fromisoformat(day))
+        for code, rows in LEGACY.items()
+        for day, _amount in rows
+    ]
+
+
 def invoice_years(shop):
-    """{year: customer codes who bought that year}"""
+    """{year: customer codes who bought that year (invoices or imported)}"""
     years = {}
-    for code, day in shop_invoices(shop):
+    for code, day in shop_purchases(shop):
         years.setdefault(day.year, set()).add(code)
     return years
 
 
 def expected_cards(shop):
-    """The dashboard's customer counts, worked out from the invoices listed by hand.
+    """The dashboard's customer counts, worked out from the sales listed by hand.
 
-    The dashboard counts the shop's Odoo invoices only (optical.customer.value):
-    the purchases imported from the legacy software feed the customer's profile
-    (LTV, last purchase, run-out) but not these counts.
+    The dashboard counts every sale of the shop (optical.customer.value reads
+    the sales ledger): the run's invoices and the purchases imported from the
+    legacy software.
     """
     today, t0 = shop.today, shop.t0
     invoices = {}
-    for code, day in shop_invoices(shop):
+    for code, day in shop_purchases(shop):
         invoices.setdefault(code, []).append(day)
     lapsed_cutoff = today - relativedelta(months=18)
     new_cutoff = today - relativedelta(months=12)
