@@ -48,6 +48,8 @@ from common import (
     drop,
     environment,
     install,
+    instrument_hooks,
+    post_one,
     scaled,
 )
 
@@ -434,44 +436,17 @@ def make_drafts(registry, count):
         return drafts
 
 
-def instrument_hooks(registry):
-    """Measure, inside the posts of our database, the time of our hooks: the
-    ledger's sync (with the profile refresh and whatever addons hook on the
-    sales recorded) and the purchase touchpoint."""
-    hooks = {"current": 0.0}
-    targets = (
-        (registry["optical.sale.line"], "_optical_sync"),
-        (registry["account.move"], "_optical_record_touchpoints"),
-    )
-    for cls, name in targets:
-        original = getattr(cls, name)
-
-        def timed(self, *args, _original=original, **kwargs):
-            started = time.perf_counter()
-            try:
-                return _original(self, *args, **kwargs)
-            finally:
-                hooks["current"] += time.perf_counter() - started
-
-        setattr(cls, name, timed)
-    return hooks
-
-
-def post_one(registry, move_id):
-    with registry.cursor() as cr:
-        env = environment(cr)
-        move = env["account.move"].browse(move_id)
-        started = time.perf_counter()
-        move.action_post()
-        cr.commit()
-        return time.perf_counter() - started
-
-
 def posting(registries, drafts, posts, warmup, ours_db):
     """``{db: {move type: [seconds]}}``, kinds and databases alternating, and
     ``{move type: [seconds in our hooks]}`` in ours."""
     timings = {db: {kind: [] for kind in drafts[db]} for db in registries}
-    hooks = instrument_hooks(registries[ours_db])
+    hooks = instrument_hooks(
+        registries[ours_db],
+        (
+            ("optical.sale.line", "_optical_sync"),
+            ("account.move", "_optical_record_touchpoints"),
+        ),
+    )
     in_hooks = {kind: [] for kind in drafts[ours_db]}
     dbs = list(registries)
     kinds = ["out_invoice", "out_receipt"]

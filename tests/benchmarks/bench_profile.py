@@ -35,6 +35,8 @@ from common import (
     drop,
     environment,
     install,
+    instrument_hooks,
+    post_one,
     scaled,
 )
 
@@ -100,37 +102,6 @@ def make_drafts(registry, count):
         )
         cr.commit()
         return moves.ids
-
-
-def instrument_hooks(registry):
-    """Measure, inside the posts of our database, the time our hooks take."""
-    hooks = {"current": 0.0, "per_post": []}
-    targets = (
-        (registry["account.move"], "_optical_record_touchpoints"),
-        (registry["res.partner"], "_optical_refresh_profile"),
-    )
-    for cls, name in targets:
-        original = getattr(cls, name)
-
-        def timed(self, *args, _original=original, **kwargs):
-            started = time.perf_counter()
-            try:
-                return _original(self, *args, **kwargs)
-            finally:
-                hooks["current"] += time.perf_counter() - started
-
-        setattr(cls, name, timed)
-    return hooks
-
-
-def post_one(registry, move_id):
-    with registry.cursor() as cr:
-        env = environment(cr)
-        move = env["account.move"].browse(move_id)
-        started = time.perf_counter()
-        move.action_post()
-        cr.commit()
-        return time.perf_counter() - started
 
 
 def full_recompute(registry):
@@ -220,7 +191,13 @@ def main():
             }
         recompute = full_recompute(registries[ours_db])
         one = one_partner_refresh(registries[ours_db])
-        hooks = instrument_hooks(registries[ours_db])
+        hooks = instrument_hooks(
+            registries[ours_db],
+            (
+                ("account.move", "_optical_record_touchpoints"),
+                ("res.partner", "_optical_refresh_profile"),
+            ),
+        )
         timings = {ours_db: [], ref_db: []}
         for index in range(total):
             order = (ours_db, ref_db) if index % 2 == 0 else (ref_db, ours_db)
