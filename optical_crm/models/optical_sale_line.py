@@ -392,56 +392,60 @@ class OpticalSaleLine(models.Model):
         cr = self.env.cr
         select = getattr(self, self._optical_ledger_sources()[res_model])(ids)
         columns = SQL(", ").join(SQL.identifier(c) for c in LEDGER_COLUMNS)
-        # rows that the documents no longer have go; new ones come; a line
-        # whose figures changed (a document posted again after a correction)
-        # is updated in place and counts as new for the hooks
+        # the source is read once: rows that the documents no longer have go;
+        # new ones come; a line whose figures changed (a document posted again
+        # after a correction) is updated in place and counts as new for the
+        # hooks; an unchanged line is left alone
         cr.execute(
             SQL(
                 """
-                WITH fresh (%(columns)s) AS (%(select)s)
-                DELETE FROM optical_sale_line s
-                 WHERE s.res_model = %(model)s AND s.res_id = ANY(%(ids)s)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM fresh f
-                        WHERE f.line_key = s.line_key
-                          AND (f.document_key, f.origin_key, f.kind, f.company_id,
-                               f.partner_id, f.date, f.sale_date,
-                               f.product_id, f.optical_category, f.quantity,
-                               f.amount, f.is_refund)
-                              IS NOT DISTINCT FROM
-                              (s.document_key, s.origin_key, s.kind, s.company_id,
-                               s.partner_id, s.date, s.sale_date,
-                               s.product_id, s.optical_category, s.quantity,
-                               s.amount, s.is_refund))
-                RETURNING s.partner_id, s.company_id, s.document_key
+                WITH fresh (%(columns)s) AS MATERIALIZED (%(select)s),
+                gone AS (
+                    DELETE FROM optical_sale_line s
+                     WHERE s.res_model = %(model)s AND s.res_id = ANY(%(ids)s)
+                       AND NOT EXISTS (SELECT 1 FROM fresh f
+                                        WHERE f.line_key = s.line_key)
+                    RETURNING s.partner_id, s.company_id, s.document_key
+                ),
+                changed AS (
+                    INSERT INTO optical_sale_line (%(columns)s, create_uid,
+                                                   create_date, write_uid,
+                                                   write_date)
+                    SELECT %(columns)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
+                           %(uid)s, NOW() AT TIME ZONE 'UTC'
+                      FROM fresh
+                    ON CONFLICT (line_key) DO UPDATE
+                       SET %(update)s, write_uid = EXCLUDED.write_uid,
+                           write_date = EXCLUDED.write_date
+                     WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)
+                    RETURNING id
+                )
+                SELECT id, NULL, NULL, NULL FROM changed
+                 UNION ALL
+                SELECT NULL, partner_id, company_id, document_key FROM gone
                 """,
                 columns=columns,
                 select=select,
                 model=res_model,
                 ids=ids,
-            )
-        )
-        removed = cr.fetchall()
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO optical_sale_line (%(columns)s, create_uid, create_date,
-                                               write_uid, write_date)
-                SELECT %(columns)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM (%(select)s) AS fresh (%(columns)s)
-                ON CONFLICT (line_key) DO NOTHING
-                RETURNING id
-                """,
-                columns=columns,
-                select=select,
                 uid=self.env.uid,
+                update=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+                    for c in LEDGER_COLUMNS
+                ),
+                current=SQL(", ").join(
+                    SQL.identifier("optical_sale_line", c) for c in LEDGER_COLUMNS
+                ),
+                excluded=SQL(", ").join(
+                    SQL.identifier("excluded", c) for c in LEDGER_COLUMNS
+                ),
             )
         )
-        added = self.browse([row[0] for row in cr.fetchall()])
+        rows = cr.fetchall()
+        removed = [row[1:] for row in rows if row[0] is None]
+        added = self.browse([row[0] for row in rows if row[0] is not None])
         self.invalidate_model()
-        # a line updated in place is in both lists: only a document that lost
-        # every line is "removed"
+        # only a document that lost every line is "removed"
         still = {line.document_key for line in added}
         removed = [row for row in removed if row[2] not in still]
         if removed:
